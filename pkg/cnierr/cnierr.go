@@ -1,0 +1,82 @@
+// Package cnierr builds the CNI error values our plugins return. Each
+// constructor fixes the spec's error code for one kind of failure and names
+// the offending key or variable in the message, so a runtime's log tells an
+// operator what to change. Codes 100 and up are netsteer's own; they are
+// listed in the README.
+package cnierr
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/containernetworking/cni/pkg/types"
+)
+
+// netsteer's own codes (CNI reserves 100+ for plugins).
+const (
+	// Kernel is a netlink, sysfs or procfs operation the kernel refused.
+	Kernel uint = 100
+	// Netfilter is an iptables/ip6tables invocation that failed.
+	Netfilter uint = 101
+	// IPAM is a failure reported by, or while running, the delegated IPAM plugin.
+	IPAM uint = 102
+	// Rollback is an ADD failure whose cleanup (DEL) failed too; both are in the message.
+	Rollback uint = 103
+)
+
+// Unsupported reports a config key netsteer does not implement (code 2).
+func Unsupported(key string, value any) *types.Error {
+	return types.NewError(types.ErrUnsupportedField,
+		fmt.Sprintf("unsupported config key %q (value %s)", key, short(value)), "")
+}
+
+// InvalidConfig reports a config key whose value is wrong (code 7).
+func InvalidConfig(key string, value any, why string) *types.Error {
+	return types.NewError(types.ErrInvalidNetworkConfig,
+		fmt.Sprintf("invalid config %q = %s: %s", key, short(value), why), "")
+}
+
+// InvalidEnv reports a bad CNI_* environment variable (code 4).
+func InvalidEnv(name, value, why string) *types.Error {
+	return types.NewError(types.ErrInvalidEnvironmentVariables,
+		fmt.Sprintf("invalid %s=%q: %s", name, value, why), "")
+}
+
+// NotAvailable is a STATUS failure: an ADD would not work now (code 50).
+func NotAvailable(why string) *types.Error {
+	return types.NewError(types.ErrPluginNotAvailable, why, "")
+}
+
+// TryAgain is a transient failure the runtime should retry (code 11).
+func TryAgain(err error) *types.Error {
+	return types.NewError(types.ErrTryAgainLater, err.Error(), "")
+}
+
+// Wrap gives err a CNI code: the code of the first *types.Error in its
+// tree, or code when there is none. The message is err's full text.
+func Wrap(code uint, err error) *types.Error {
+	if err == nil {
+		return nil
+	}
+	var te *types.Error
+	if errors.As(err, &te) {
+		if te.Error() == err.Error() {
+			return te
+		}
+		return types.NewError(te.Code, err.Error(), te.Details)
+	}
+	return types.NewError(code, err.Error(), "")
+}
+
+// short renders a config value for an error message, cut to keep messages readable.
+func short(v any) string {
+	s := fmt.Sprintf("%q", fmt.Sprint(v))
+	if b, ok := v.([]byte); ok {
+		s = fmt.Sprintf("%q", b)
+	}
+	const max = 80
+	if len(s) > max {
+		s = s[:max] + "…"
+	}
+	return s
+}

@@ -1,0 +1,91 @@
+// Package nlx holds the small netlink and address helpers both plugins
+// use: dumps retried when the kernel interrupts them, idempotent deletes,
+// netip conversions, and running a function inside a netns.
+package nlx
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/containernetworking/plugins/pkg/ns"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/netsteer/netsteer/pkg/sysctl"
+)
+
+// RetryDump retries a netlink dump the kernel interrupted because the
+// table changed under it (NLM_F_DUMP_INTR); concurrent ADDs make that common.
+func RetryDump[T any](dump func() ([]T, error)) ([]T, error) {
+	var err error
+	for range 5 {
+		var out []T
+		out, err = dump()
+		if !errors.Is(err, netlink.ErrDumpInterrupted) {
+			return out, err
+		}
+	}
+	return nil, err
+}
+
+// DeleteLink deletes a link by name in the current netns; an absent link
+// is success. Equivalent to: ip link del $name
+func DeleteLink(name string) error {
+	l, err := netlink.LinkByName(name)
+	if IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("looking up %s: %w", name, err)
+	}
+	if err := netlink.LinkDel(l); err != nil && !errors.Is(err, unix.ENODEV) {
+		return fmt.Errorf("deleting %s: %w", name, err)
+	}
+	return nil
+}
+
+// IsNotFound reports whether err says a link does not exist.
+func IsNotFound(err error) bool {
+	return errors.As(err, new(netlink.LinkNotFoundError)) || errors.Is(err, unix.ENODEV)
+}
+
+// Prefix converts a net.IPNet to a netip.Prefix, keeping the host bits.
+func Prefix(n net.IPNet) (netip.Prefix, bool) {
+	addr, ok := netip.AddrFromSlice(n.IP)
+	if !ok {
+		return netip.Prefix{}, false
+	}
+	addr = addr.Unmap()
+	ones, _ := n.Mask.Size()
+	return netip.PrefixFrom(addr, ones), true
+}
+
+// IPNet converts a netip.Prefix to a net.IPNet.
+func IPNet(p netip.Prefix) *net.IPNet {
+	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
+}
+
+// InNetns runs f on a thread inside the netns at path.
+func InNetns(path string, f func() error) error {
+	return ns.WithNetNSPath(path, func(ns.NetNS) error { return f() })
+}
+
+// ProcSys is /proc/sys as seen from the calling thread: inside InNetns,
+// /proc/sys/net shows that namespace's values (the opener's netns counts).
+var ProcSys = sysctl.FS{Root: "/proc/sys"}
+
+// HasLink reports whether ifname exists in the netns at path.
+func HasLink(path, ifname string) (bool, error) {
+	found := false
+	err := InNetns(path, func() error {
+		_, err := netlink.LinkByName(ifname)
+		if IsNotFound(err) {
+			return nil
+		}
+		found = err == nil
+		return err
+	})
+	return found, err
+}
