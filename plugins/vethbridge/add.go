@@ -1,0 +1,323 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/netip"
+	"os"
+
+	"github.com/containernetworking/cni/pkg/skel"
+	"github.com/containernetworking/cni/pkg/types"
+	current "github.com/containernetworking/cni/pkg/types/100"
+
+	"github.com/netsteer/netsteer/pkg/cnierr"
+	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/nlx"
+	"github.com/netsteer/netsteer/pkg/rps"
+	"github.com/netsteer/netsteer/pkg/steps"
+	"github.com/netsteer/netsteer/pkg/sysctl"
+)
+
+// attachment is one ADD in progress: the config, the CNI args, and what
+// the steps have learned so far.
+type attachment struct {
+	p    *Plugin
+	c    *Config
+	args *skel.CmdArgs
+
+	bridge, host, cont Link
+	ipam               *current.Result
+}
+
+// Add is CNI ADD. Validation comes first and touches nothing; then the
+// steps run in order, and any failure runs DEL.
+func (p *Plugin) Add(args *skel.CmdArgs) error {
+	c, err := p.load(args)
+	if err != nil {
+		return err
+	}
+	if err := netconf.CheckNetns(args.Netns); err != nil {
+		return err
+	}
+	exists, err := p.Container.HasLink(args.Netns, args.IfName)
+	if err != nil {
+		return cnierr.Wrap(cnierr.Kernel, fmt.Errorf("looking up %s in %s: %w", args.IfName, args.Netns, err))
+	}
+	if exists {
+		return cnierr.InvalidEnv("CNI_IFNAME", args.IfName, "an interface of that name already exists in CNI_NETNS")
+	}
+	a, err := p.add(c, args)
+	if err != nil {
+		return cnierr.Wrap(cnierr.Kernel, err)
+	}
+	return types.PrintResult(a.result(), c.CNIVersion)
+}
+
+// add runs ADD's steps for a validated config; any failure runs DEL.
+func (p *Plugin) add(c *Config, args *skel.CmdArgs) (*attachment, error) {
+	a := &attachment{p: p, c: c, args: args}
+	if err := steps.Run(a.steps(), func() error { return p.del(c, args) }); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// steps is ADD in order. Each step is idempotent.
+func (a *attachment) steps() []steps.Step {
+	return []steps.Step{
+		{Name: "bridge", Do: a.ensureBridge},
+		{Name: "veth", Do: a.addVeth},
+		{Name: "rps", Do: a.setRPS},
+		{Name: "sysctls", Do: a.writeSysctls},
+		{Name: "ipam", Do: a.allocate},
+		{Name: "addresses", Do: a.configure},
+		{Name: "gateway", Do: a.ensureGateway},
+		{Name: "forwarding", Do: a.ensureForwarding},
+		{Name: "netfilter", Do: a.ensureRules},
+	}
+}
+
+func (a *attachment) ensureBridge() (err error) {
+	a.bridge, err = a.p.Host.EnsureBridge(BridgeSpec{
+		Name: a.c.Bridge, MTU: a.c.MTU, Promisc: a.c.Promisc, VLANFiltering: a.c.VLAN != 0,
+	})
+	return err
+}
+
+func (a *attachment) addVeth() (err error) {
+	a.host, a.cont, err = a.p.Host.AddVeth(VethSpec{
+		Host:      hostVethName(a.c.Network, a.args.ContainerID, a.args.IfName),
+		Container: a.args.IfName,
+		Netns:     a.args.Netns,
+		Bridge:    a.c.Bridge,
+		Alias:     vethAlias(a.c.Network, a.args.ContainerID, a.args.IfName),
+		MTU:       a.c.MTU,
+		MAC:       a.c.MAC,
+		Hairpin:   a.c.Hairpin,
+		Isolated:  a.c.PortIsolation,
+		VLAN:      a.c.VLAN,
+	})
+	return err
+}
+
+func (a *attachment) setRPS() error {
+	r := a.c.RPS
+	if r == nil {
+		return nil
+	}
+	if err := a.p.Host.SetRPS(a.host.Name, rps.Settings{CPUs: r.CPUs, FlowCount: r.FlowCount}); err != nil {
+		return err
+	}
+	if r.SockFlowEntries == 0 {
+		return nil
+	}
+	err := ensureAtLeast(a.p.Sysctl, "net.core.rps_sock_flow_entries", r.SockFlowEntries)
+	if errors.Is(err, fs.ErrNotExist) {
+		// The RFS table is global and its sysctl exists only in the initial
+		// netns; a plugin run elsewhere (tests, nested setups) cannot size it.
+		fmt.Fprintf(os.Stderr, "vethbridge: rps.sockFlowEntries not applied: net.core.rps_sock_flow_entries is only visible in the initial network namespace\n")
+		return nil
+	}
+	return err
+}
+
+func (a *attachment) writeSysctls() error {
+	settings, err := a.c.Sysctls.Resolve(a.p.Sysctl, a.args.IfName, a.c.PodSysctls)
+	if err != nil || len(settings) == 0 {
+		return err
+	}
+	return a.p.Container.WriteSysctls(a.args.Netns, settings)
+}
+
+// allocate runs IPAM ADD; without IPAM the attachment is L2 only.
+func (a *attachment) allocate() (err error) {
+	if a.c.IPAMType == "" {
+		return nil
+	}
+	a.ipam, err = a.p.IPAM.Add(a.c.IPAMType, a.c.Raw)
+	if err != nil {
+		return err
+	}
+	if len(a.ipam.IPs) == 0 {
+		return fmt.Errorf("IPAM plugin %s returned no IP addresses", a.c.IPAMType)
+	}
+	return nil
+}
+
+func (a *attachment) configure() error {
+	res := a.containerResult()
+	if res == nil {
+		return nil
+	}
+	return a.p.Container.Configure(a.args.Netns, a.args.IfName, AddrSpec{Result: res, DisableDAD: !a.c.EnableDAD})
+}
+
+func (a *attachment) ensureGateway() error {
+	if !a.c.IsGateway || a.ipam == nil {
+		return nil
+	}
+	return a.p.Host.EnsureAddresses(a.c.Bridge, gatewayAddrs(a.ipam), a.c.ForceAddress)
+}
+
+func (a *attachment) ensureForwarding() error {
+	v4, v6 := families(a.ipam)
+	if v4 {
+		if err := ensureAtLeast(a.p.Sysctl, "net.ipv4.ip_forward", 1); err != nil {
+			return err
+		}
+	}
+	if v6 {
+		return ensureAtLeast(a.p.Sysctl, "net.ipv6.conf.all.forwarding", 1)
+	}
+	return nil
+}
+
+func (a *attachment) ensureRules() error {
+	for _, rs := range ruleSets(a.c, a.ipam) {
+		if err := a.p.Firewall.EnsureRules(rs); err != nil {
+			return cnierr.Wrap(cnierr.Netfilter, err)
+		}
+	}
+	return nil
+}
+
+// containerResult is the IPAM result with the IPs on the container
+// interface (index 2 of the result) and the default routes
+// isDefaultGateway asks for.
+func (a *attachment) containerResult() *current.Result {
+	if a.ipam == nil {
+		return nil
+	}
+	res := *a.ipam
+	res.Interfaces = a.interfaces()
+	res.IPs = nil
+	for _, ip := range a.ipam.IPs {
+		cp := *ip
+		cp.Interface = current.Int(2)
+		res.IPs = append(res.IPs, &cp)
+	}
+	res.Routes = append([]*types.Route(nil), a.ipam.Routes...)
+	if a.c.IsDefaultGateway {
+		for _, gw := range gatewayAddrs(a.ipam) {
+			dst := net.IPNet{IP: net.IPv4zero, Mask: net.CIDRMask(0, 32)}
+			if gw.Addr().Is6() {
+				dst = net.IPNet{IP: net.IPv6zero, Mask: net.CIDRMask(0, 128)}
+			}
+			if !hasDefaultRoute(res.Routes, gw.Addr().Is6()) {
+				res.Routes = append(res.Routes, &types.Route{Dst: dst, GW: net.IP(gw.Addr().AsSlice())})
+			}
+		}
+	}
+	return &res
+}
+
+func (a *attachment) result() *current.Result {
+	res := &current.Result{CNIVersion: current.ImplementedSpecVersion, Interfaces: a.interfaces()}
+	if cr := a.containerResult(); cr != nil {
+		res.IPs, res.Routes, res.DNS = cr.IPs, cr.Routes, cr.DNS
+	}
+	if !isEmptyDNS(a.c.DNS) {
+		res.DNS = a.c.DNS
+	}
+	return res
+}
+
+// interfaces is the result's interface list: the container interface is
+// index 2, which the IPs refer to.
+func (a *attachment) interfaces() []*current.Interface {
+	return []*current.Interface{
+		{Name: a.bridge.Name, Mac: a.bridge.MAC.String()},
+		{Name: a.host.Name, Mac: a.host.MAC.String()},
+		{Name: a.cont.Name, Mac: a.cont.MAC.String(), Sandbox: a.args.Netns},
+	}
+}
+
+func isEmptyDNS(d types.DNS) bool {
+	return len(d.Nameservers) == 0 && d.Domain == "" && len(d.Search) == 0 && len(d.Options) == 0
+}
+
+func hasDefaultRoute(routes []*types.Route, v6 bool) bool {
+	for _, r := range routes {
+		ones, _ := r.Dst.Mask.Size()
+		if ones == 0 && (r.Dst.IP.To4() == nil) == v6 {
+			return true
+		}
+	}
+	return false
+}
+
+// gatewayAddrs is the bridge address for each IPAM subnet: the gateway
+// IPAM named, or the subnet's first address.
+func gatewayAddrs(res *current.Result) []netip.Prefix {
+	var out []netip.Prefix
+	for _, ip := range res.IPs {
+		pfx, ok := nlx.Prefix(ip.Address)
+		if !ok {
+			continue
+		}
+		gw, ok := netip.AddrFromSlice(ip.Gateway)
+		if !ok {
+			gw = pfx.Masked().Addr().Next()
+		}
+		out = append(out, netip.PrefixFrom(gw.Unmap(), pfx.Bits()))
+	}
+	return out
+}
+
+func families(res *current.Result) (v4, v6 bool) {
+	if res == nil {
+		return false, false
+	}
+	for _, ip := range res.IPs {
+		if ip.Address.IP.To4() != nil {
+			v4 = true
+		} else {
+			v6 = true
+		}
+	}
+	return v4, v6
+}
+
+// ruleSets is the network's rules for each family the attachment uses.
+func ruleSets(c *Config, res *current.Result) []RuleSet {
+	var out []RuleSet
+	for _, v6 := range []bool{false, true} {
+		rs := RuleSet{Network: c.Network, IPv6: v6, Bridge: c.Bridge, Masquerade: c.IPMasq}
+		if res != nil {
+			for _, ip := range res.IPs {
+				if p, ok := nlx.Prefix(ip.Address); ok && p.Addr().Is6() == v6 {
+					rs.Subnets = append(rs.Subnets, p.Masked())
+				}
+			}
+		}
+		for _, p := range c.NoMasquerade {
+			if p.Addr().Is6() == v6 {
+				rs.NoMasq = append(rs.NoMasq, p)
+			}
+		}
+		if len(rs.Subnets) > 0 {
+			out = append(out, rs)
+		}
+	}
+	return out
+}
+
+// ensureAtLeast raises a numeric sysctl to min and never lowers it, so a
+// node tuned higher by its operator keeps its value.
+func ensureAtLeast(fs sysctl.FS, name string, min int) error {
+	k, err := sysctl.ParseKey(name, "")
+	if err != nil {
+		return err
+	}
+	cur, err := fs.Read(k)
+	if err != nil {
+		return err
+	}
+	var n int
+	if _, err := fmt.Sscan(cur, &n); err == nil && n >= min {
+		return nil
+	}
+	return fs.Write(k, fmt.Sprint(min))
+}

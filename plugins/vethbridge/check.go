@@ -1,0 +1,188 @@
+package main
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+
+	"github.com/containernetworking/cni/pkg/skel"
+	"github.com/containernetworking/cni/pkg/types"
+	current "github.com/containernetworking/cni/pkg/types/100"
+
+	"github.com/netsteer/netsteer/pkg/cnierr"
+	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/nlx"
+	"github.com/netsteer/netsteer/pkg/rps"
+	"github.com/netsteer/netsteer/pkg/sysctl"
+)
+
+// Check is CNI CHECK: it verifies everything ADD set, in ADD's order, and
+// the error names the first drift found.
+func (p *Plugin) Check(args *skel.CmdArgs) error {
+	c, err := p.load(args)
+	if err != nil {
+		return err
+	}
+	if err := netconf.CheckNetns(args.Netns); err != nil {
+		return err
+	}
+	return p.check(c, args)
+}
+
+// check verifies a validated config's attachment against the kernel.
+func (p *Plugin) check(c *Config, args *skel.CmdArgs) error {
+	if c.PrevResult == nil {
+		return cnierr.InvalidConfig("prevResult", "(absent)", "CHECK needs the result of ADD")
+	}
+	for _, check := range []func(*Config, *skel.CmdArgs) error{
+		p.checkHostVeth, p.checkContainer, p.checkForwarding, p.checkRules, p.checkIPAM,
+	} {
+		if err := check(c, args); err != nil {
+			return cnierr.Wrap(cnierr.Kernel, err)
+		}
+	}
+	return nil
+}
+
+func (p *Plugin) checkHostVeth(c *Config, args *skel.CmdArgs) error {
+	name := hostVethName(c.Network, args.ContainerID, args.IfName)
+	v, err := p.Host.InspectVeth(name)
+	if err != nil {
+		return fmt.Errorf("host veth %s: %w", name, err)
+	}
+	if v.Master != c.Bridge {
+		return fmt.Errorf("host veth %s: on bridge %q, want %q", name, v.Master, c.Bridge)
+	}
+	if c.RPS == nil {
+		return nil
+	}
+	// The kernel rounds rps_flow_cnt up to a power of two.
+	want := rps.Settings{CPUs: c.RPS.CPUs, FlowCount: c.RPS.FlowCount}.Effective()
+	for _, q := range sortedQueues(v.Queues) {
+		got := v.Queues[q]
+		if !got.CPUs.Equal(want.CPUs) {
+			return fmt.Errorf("host veth %s %s: rps_cpus is %s, want %s", name, q, got.CPUs, want.CPUs)
+		}
+		if want.FlowCount > 0 && got.FlowCount != want.FlowCount {
+			return fmt.Errorf("host veth %s %s: rps_flow_cnt is %d, want %d", name, q, got.FlowCount, want.FlowCount)
+		}
+	}
+	return nil
+}
+
+func sortedQueues(m map[string]rps.Settings) []string {
+	qs := make([]string, 0, len(m))
+	for q := range m {
+		qs = append(qs, q)
+	}
+	slices.Sort(qs)
+	return qs
+}
+
+func (p *Plugin) checkContainer(c *Config, args *skel.CmdArgs) error {
+	settings, err := c.Sysctls.Resolve(p.Sysctl, args.IfName, c.PodSysctls)
+	if err != nil {
+		return err
+	}
+	keys := make([]sysctl.Key, len(settings))
+	for i, s := range settings {
+		keys[i] = s.Key
+	}
+	st, err := p.Container.Inspect(args.Netns, args.IfName, keys)
+	if err != nil {
+		return fmt.Errorf("container interface %s: %w", args.IfName, err)
+	}
+	if err := checkInterface(c.PrevResult, args, st); err != nil {
+		return err
+	}
+	for _, s := range settings {
+		if got := st.Sysctls[s.Key]; got != s.Value {
+			return fmt.Errorf("sysctl %s in the container is %q, want %q", s.Key, got, s.Value)
+		}
+	}
+	return nil
+}
+
+// checkInterface compares the container interface with prevResult.
+func checkInterface(prev *current.Result, args *skel.CmdArgs, st ContainerState) error {
+	idx := -1
+	for i, intf := range prev.Interfaces {
+		if intf.Name == args.IfName && intf.Sandbox != "" {
+			idx = i
+			if intf.Mac != "" && intf.Mac != st.MAC.String() {
+				return fmt.Errorf("container interface %s: MAC is %s, want %s", args.IfName, st.MAC, intf.Mac)
+			}
+		}
+	}
+	if idx < 0 {
+		return fmt.Errorf("prevResult has no interface %s in a sandbox", args.IfName)
+	}
+	if !st.Up {
+		return fmt.Errorf("container interface %s is down", args.IfName)
+	}
+	for _, ip := range prev.IPs {
+		if ip.Interface != nil && *ip.Interface != idx {
+			continue
+		}
+		want, ok := nlx.Prefix(ip.Address)
+		if ok && !slices.Contains(st.Addrs, want) {
+			return fmt.Errorf("container interface %s: address %s missing", args.IfName, want)
+		}
+	}
+	for _, r := range prev.Routes {
+		if !hasRoute(st.Routes, r) {
+			return fmt.Errorf("container netns: route %s via %s missing", r.Dst.String(), r.GW)
+		}
+	}
+	return nil
+}
+
+func hasRoute(routes []Route, r *types.Route) bool {
+	dst, ok := nlx.Prefix(r.Dst)
+	if !ok {
+		return false
+	}
+	gw, _ := netip.AddrFromSlice(r.GW)
+	for _, got := range routes {
+		if got.Dst == dst.Masked() && (r.GW == nil || got.GW == gw.Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Plugin) checkForwarding(c *Config, _ *skel.CmdArgs) error {
+	v4, v6 := families(c.PrevResult)
+	for _, f := range []struct {
+		on   bool
+		name string
+	}{{v4, "net.ipv4.ip_forward"}, {v6, "net.ipv6.conf.all.forwarding"}} {
+		if !f.on {
+			continue
+		}
+		k, _ := sysctl.ParseKey(f.name, "")
+		if v, err := p.Sysctl.Read(k); err != nil || v != "1" {
+			return fmt.Errorf("host %s is %q (%v), want 1", f.name, v, err)
+		}
+	}
+	return nil
+}
+
+func (p *Plugin) checkRules(c *Config, _ *skel.CmdArgs) error {
+	for _, rs := range ruleSets(c, c.PrevResult) {
+		if err := p.Firewall.CheckRules(rs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Plugin) checkIPAM(c *Config, _ *skel.CmdArgs) error {
+	if c.IPAMType == "" {
+		return nil
+	}
+	if err := p.IPAM.Check(c.IPAMType, c.Raw); err != nil {
+		return cnierr.Wrap(cnierr.IPAM, fmt.Errorf("IPAM CHECK with %s: %w", c.IPAMType, err))
+	}
+	return nil
+}

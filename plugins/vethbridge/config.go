@@ -1,0 +1,314 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/netip"
+
+	"github.com/containernetworking/cni/pkg/types"
+	current "github.com/containernetworking/cni/pkg/types/100"
+	"github.com/containernetworking/cni/pkg/version"
+
+	"github.com/netsteer/netsteer/pkg/cnierr"
+	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/rps"
+)
+
+// defaultBridge is the upstream bridge plugin's default, kept so a config
+// switches plugins by changing "type" alone.
+const defaultBridge = "cni0"
+
+// Config is a validated vethbridge network config with defaults applied.
+type Config struct {
+	CNIVersion string
+	Network    string
+
+	Bridge           string
+	IsGateway        bool
+	IsDefaultGateway bool
+	ForceAddress     bool
+	IPMasq           bool
+	MTU              int
+	Hairpin          bool
+	Promisc          bool
+	VLAN             int
+	EnableDAD        bool
+	PortIsolation    bool
+	MAC              net.HardwareAddr
+
+	IPAMType string
+	DNS      types.DNS
+
+	Sysctls    netconf.SysctlConf
+	PodSysctls map[string]string
+
+	// RPS is nil when the config leaves receive steering alone.
+	RPS          *RPSConfig
+	NoMasquerade []netip.Prefix
+
+	PrevResult       *current.Result
+	ValidAttachments []types.GCAttachment
+
+	// Raw is the config as the runtime sent it, passed on to IPAM.
+	Raw []byte
+}
+
+// RPSConfig is the "rps" key, resolved against the node's CPU count.
+type RPSConfig struct {
+	CPUs            rps.Mask
+	FlowCount       int
+	SockFlowEntries int
+}
+
+// fileConf mirrors the JSON. Keys the upstream bridge plugin has and we do
+// not implement are decoded only to reject a non-default value by name.
+type fileConf struct {
+	types.NetConf
+	Bridge           string `json:"bridge"`
+	IsGateway        bool   `json:"isGateway"`
+	IsDefaultGateway bool   `json:"isDefaultGateway"`
+	ForceAddress     bool   `json:"forceAddress"`
+	IPMasq           bool   `json:"ipMasq"`
+	MTU              int    `json:"mtu"`
+	HairpinMode      bool   `json:"hairpinMode"`
+	PromiscMode      bool   `json:"promiscMode"`
+	VLAN             int    `json:"vlan"`
+	EnableDAD        bool   `json:"enabledad"`
+	PortIsolation    bool   `json:"portIsolation"`
+
+	IPMasqBackend             *string         `json:"ipMasqBackend"`
+	VLANTrunk                 json.RawMessage `json:"vlanTrunk"`
+	PreserveDefaultVLAN       bool            `json:"preserveDefaultVlan"`
+	MacSpoofChk               bool            `json:"macspoofchk"`
+	DisableContainerInterface bool            `json:"disableContainerInterface"`
+
+	netconf.SysctlConf
+	RPS               json.RawMessage `json:"rps"`
+	NoMasqueradeCIDRs []string        `json:"noMasqueradeCIDRs"`
+
+	Args          json.RawMessage `json:"args"`
+	RuntimeConfig json.RawMessage `json:"runtimeConfig"`
+
+	// DraftAttachments is the GC list under the spec draft's name, which
+	// libcni sends beside cni.dev/valid-attachments.
+	DraftAttachments []types.GCAttachment `json:"cni.dev/attachments"`
+}
+
+var pluginKeys = []string{
+	"bridge", "isGateway", "isDefaultGateway", "forceAddress", "ipMasq", "mtu",
+	"hairpinMode", "promiscMode", "vlan", "enabledad", "portIsolation",
+	"ipMasqBackend", "vlanTrunk", "preserveDefaultVlan", "macspoofchk", "disableContainerInterface",
+	"sysctl", "inheritSysctls", "allowedPodSysctls", "rps", "noMasqueradeCIDRs",
+}
+
+type rpsConf struct {
+	CPUs            string `json:"cpus"`
+	FlowCount       int    `json:"flowCount"`
+	SockFlowEntries int    `json:"sockFlowEntries"`
+}
+
+// podArgs is what a runtime may pass per pod, in args.cni or runtimeConfig.
+type podArgs struct {
+	MAC    string            `json:"mac"`
+	IPs    []string          `json:"ips"`
+	Sysctl map[string]string `json:"sysctl"`
+}
+
+// Load parses and validates a config. envArgs is CNI_ARGS; ncpu is the
+// node's possible CPU count, for the RPS mask. It touches nothing.
+func Load(raw []byte, envArgs string, ncpu int) (*Config, error) {
+	var f fileConf
+	if err := netconf.Decode(raw, &f, pluginKeys...); err != nil {
+		return nil, err
+	}
+	if err := rejectUnsupported(&f); err != nil {
+		return nil, err
+	}
+	c := &Config{
+		CNIVersion: f.CNIVersion, Network: f.Name, Bridge: f.Bridge,
+		IsGateway: f.IsGateway || f.IsDefaultGateway, IsDefaultGateway: f.IsDefaultGateway,
+		ForceAddress: f.ForceAddress, IPMasq: f.IPMasq, MTU: f.MTU,
+		Hairpin: f.HairpinMode, Promisc: f.PromiscMode, VLAN: f.VLAN,
+		EnableDAD: f.EnableDAD, PortIsolation: f.PortIsolation,
+		IPAMType: f.IPAM.Type, DNS: f.DNS, Sysctls: f.SysctlConf,
+		ValidAttachments: f.ValidAttachments, Raw: raw,
+	}
+	if c.Bridge == "" {
+		c.Bridge = defaultBridge
+	}
+	if c.ValidAttachments == nil {
+		c.ValidAttachments = f.DraftAttachments
+	}
+	for _, check := range []func() error{
+		func() error { return netconf.ValidateName(c.Network) },
+		func() error { return validateVersion(c.CNIVersion) },
+		func() error { return netconf.ValidateIfName("bridge", c.Bridge) },
+		func() error { return validateRange("mtu", c.MTU, 0, 65535, "0 (kernel default) or 68..65535") },
+		func() error { return validateRange("vlan", c.VLAN, 0, 4094, "0..4094") },
+		func() error { return c.loadRPS(f.RPS, ncpu) },
+		func() error { return c.loadNoMasq(f.NoMasqueradeCIDRs) },
+		func() error { return c.loadPodArgs(f.Args, f.RuntimeConfig, envArgs) },
+		func() error { return c.loadPrevResult(&f.NetConf) },
+	} {
+		if err := check(); err != nil {
+			return nil, err
+		}
+	}
+	if c.MTU != 0 && c.MTU < 68 {
+		return nil, cnierr.InvalidConfig("mtu", c.MTU, "0 (kernel default) or 68..65535")
+	}
+	return c, nil
+}
+
+func rejectUnsupported(f *fileConf) error {
+	switch {
+	case f.IPMasqBackend != nil && *f.IPMasqBackend != "iptables":
+		return cnierr.Unsupported("ipMasqBackend", *f.IPMasqBackend)
+	case len(f.VLANTrunk) > 0 && !bytes.Equal(bytes.TrimSpace(f.VLANTrunk), []byte("null")):
+		return cnierr.Unsupported("vlanTrunk", string(f.VLANTrunk))
+	case f.PreserveDefaultVLAN:
+		return cnierr.Unsupported("preserveDefaultVlan", true)
+	case f.MacSpoofChk:
+		return cnierr.Unsupported("macspoofchk", true)
+	case f.DisableContainerInterface:
+		return cnierr.Unsupported("disableContainerInterface", true)
+	}
+	return nil
+}
+
+func validateVersion(v string) error {
+	if v == "" {
+		return nil // the spec's default, 0.1.0-compatible handling is done by skel
+	}
+	for _, s := range version.All.SupportedVersions() {
+		if s == v {
+			return nil
+		}
+	}
+	return types.NewError(types.ErrIncompatibleCNIVersion, fmt.Sprintf("cniVersion %q is not supported", v), "")
+}
+
+func validateRange(key string, v, lo, hi int, want string) error {
+	if v < lo || v > hi {
+		return cnierr.InvalidConfig(key, v, "must be "+want)
+	}
+	return nil
+}
+
+func (c *Config) loadRPS(raw json.RawMessage, ncpu int) error {
+	if len(raw) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return nil
+	}
+	var r rpsConf
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&r); err != nil {
+		return cnierr.InvalidConfig("rps", string(raw), err.Error())
+	}
+	mask, err := rps.Parse(r.CPUs, ncpu)
+	if err != nil {
+		return cnierr.InvalidConfig("rps.cpus", r.CPUs, err.Error())
+	}
+	if r.FlowCount < 0 || r.FlowCount > 1<<20 {
+		return cnierr.InvalidConfig("rps.flowCount", r.FlowCount, "must be 0..1048576")
+	}
+	if r.SockFlowEntries < 0 || r.SockFlowEntries > 1<<26 {
+		return cnierr.InvalidConfig("rps.sockFlowEntries", r.SockFlowEntries, "must be 0..67108864")
+	}
+	c.RPS = &RPSConfig{CPUs: mask, FlowCount: r.FlowCount, SockFlowEntries: r.SockFlowEntries}
+	return nil
+}
+
+func (c *Config) loadNoMasq(cidrs []string) error {
+	for _, s := range cidrs {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return cnierr.InvalidConfig("noMasqueradeCIDRs", s, err.Error())
+		}
+		c.NoMasquerade = append(c.NoMasquerade, p.Masked())
+	}
+	return nil
+}
+
+// loadPodArgs applies the per-pod MAC and sysctls. Precedence follows the
+// upstream bridge plugin: CNI_ARGS, then args.cni, then runtimeConfig.
+func (c *Config) loadPodArgs(args, runtime json.RawMessage, envArgs string) error {
+	env, err := netconf.ParseArgs(envArgs)
+	if err != nil {
+		return err
+	}
+	// Runtimes may pass other args namespaces; only args.cni is ours.
+	var namespaces struct {
+		CNI json.RawMessage `json:"cni"`
+	}
+	if len(args) > 0 {
+		if err := json.Unmarshal(args, &namespaces); err != nil {
+			return cnierr.InvalidConfig("args", string(args), err.Error())
+		}
+	}
+	var fromArgs, fromRuntime podArgs
+	if err := decodeStrict("args.cni", namespaces.CNI, &fromArgs); err != nil {
+		return err
+	}
+	if err := decodeStrict("runtimeConfig", runtime, &fromRuntime); err != nil {
+		return err
+	}
+	mac := string(env.MAC)
+	for _, m := range []string{fromArgs.MAC, fromRuntime.MAC} {
+		if m != "" {
+			mac = m
+		}
+	}
+	if mac != "" {
+		hw, err := net.ParseMAC(mac)
+		if err != nil || len(hw) != 6 || hw[0]&1 == 1 {
+			return cnierr.InvalidConfig("mac", mac, "must be a unicast 48-bit MAC address")
+		}
+		c.MAC = hw
+	}
+	c.PodSysctls = map[string]string{}
+	for _, m := range []map[string]string{fromArgs.Sysctl, fromRuntime.Sysctl} {
+		for k, v := range m {
+			c.PodSysctls[k] = v
+		}
+	}
+	return c.Sysctls.Validate("IFNAME", c.PodSysctls)
+}
+
+// decodeStrict decodes one of netsteer's optional sub-objects, rejecting
+// keys it does not know by name ("ipam" and "dns" belong to others).
+func decodeStrict(key string, raw json.RawMessage, dst any) error {
+	if len(raw) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+		return nil
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &top); err != nil {
+		return cnierr.InvalidConfig(key, string(raw), err.Error())
+	}
+	for k := range top {
+		if k != "mac" && k != "ips" && k != "sysctl" {
+			return cnierr.Unsupported(key+"."+k, string(top[k]))
+		}
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		return cnierr.InvalidConfig(key, string(raw), err.Error())
+	}
+	return nil
+}
+
+func (c *Config) loadPrevResult(n *types.NetConf) error {
+	if n.RawPrevResult == nil {
+		return nil
+	}
+	if err := version.ParsePrevResult(n); err != nil {
+		return cnierr.InvalidConfig("prevResult", "(object)", err.Error())
+	}
+	res, err := current.NewResultFromResult(n.PrevResult)
+	if err != nil {
+		return cnierr.InvalidConfig("prevResult", "(object)", err.Error())
+	}
+	c.PrevResult = res
+	return nil
+}

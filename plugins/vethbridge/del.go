@@ -1,0 +1,56 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/containernetworking/cni/pkg/skel"
+
+	"github.com/netsteer/netsteer/pkg/cnierr"
+	"github.com/netsteer/netsteer/pkg/netconf"
+)
+
+// load parses the config and the CNI args every command shares.
+func (p *Plugin) load(args *skel.CmdArgs) (*Config, error) {
+	c, err := Load(args.StdinData, args.Args, p.NCPU)
+	if err != nil {
+		return nil, err
+	}
+	if err := netconf.ValidateContainerID(args.ContainerID); err != nil {
+		return nil, err
+	}
+	if err := netconf.ValidateIfName("CNI_IFNAME", args.IfName); err != nil {
+		return nil, cnierr.InvalidEnv("CNI_IFNAME", args.IfName, err.Error())
+	}
+	return c, nil
+}
+
+// Del is CNI DEL. It needs neither the netns nor prevResult: the host veth
+// is found by its derived name (deleting it removes the container end too)
+// and IPAM releases by container ID and ifname. Network-wide rules stay.
+func (p *Plugin) Del(args *skel.CmdArgs) error {
+	c, err := p.load(args)
+	if err != nil {
+		return err
+	}
+	if err := p.del(c, args); err != nil {
+		return cnierr.Wrap(cnierr.Kernel, err)
+	}
+	return nil
+}
+
+// del is also ADD's rollback, so it must undo any prefix of ADD's steps.
+// It goes on after a failure so IPAM is released in every case.
+func (p *Plugin) del(c *Config, args *skel.CmdArgs) error {
+	var errs []error
+	host := hostVethName(c.Network, args.ContainerID, args.IfName)
+	if err := p.Host.DeleteLink(host); err != nil {
+		errs = append(errs, fmt.Errorf("deleting veth %s: %w", host, err))
+	}
+	if c.IPAMType != "" {
+		if err := p.IPAM.Del(c.IPAMType, c.Raw); err != nil {
+			errs = append(errs, cnierr.Wrap(cnierr.IPAM, fmt.Errorf("releasing addresses with %s: %w", c.IPAMType, err)))
+		}
+	}
+	return errors.Join(errs...)
+}

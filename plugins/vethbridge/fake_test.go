@@ -1,0 +1,335 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	current "github.com/containernetworking/cni/pkg/types/100"
+
+	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/nlx"
+	"github.com/netsteer/netsteer/pkg/rps"
+	"github.com/netsteer/netsteer/pkg/sysctl"
+)
+
+// fakeNode is the whole world vethbridge touches, in memory: host links,
+// container links, sysctls, IPAM reservations and rules. It renders as
+// sorted text, so a test compares worlds with one string comparison.
+// fail makes the named method return an error, to inject a failure at
+// each ADD step in turn.
+type fakeNode struct {
+	links      map[string]HostVeth // host netns, by name
+	bridges    map[string][]netip.Prefix
+	netns      map[string]map[string]ContainerState // netns path → ifname → state
+	sysctls    map[string]string                    // container sysctls: netns path + ":" + key
+	hostProc   string                               // the host's /proc/sys, a temp dir
+	ipam       map[string]string                    // containerID/ifname → address
+	rules      map[string]bool
+	nextIP     int
+	attachment string // containerID/ifname the fake IPAM serves
+	fail       map[string]error
+}
+
+var (
+	_ HostNet      = (*fakeHost)(nil)
+	_ ContainerNet = (*fakeContainer)(nil)
+	_ Firewall     = (*fakeFirewall)(nil)
+	_ IPAM         = (*fakeIPAM)(nil)
+)
+
+// newFakeNode makes a node whose host /proc/sys is a temp dir holding
+// the keys vethbridge reads, and the given (empty) container netns.
+func newFakeNode(t *testing.T, netnsPaths ...string) *fakeNode {
+	t.Helper()
+	n := &fakeNode{
+		links: map[string]HostVeth{}, bridges: map[string][]netip.Prefix{},
+		netns: map[string]map[string]ContainerState{}, ipam: map[string]string{},
+		rules: map[string]bool{}, fail: map[string]error{}, sysctls: map[string]string{},
+		hostProc: t.TempDir(),
+	}
+	for key, v := range map[string]string{
+		"net/ipv4/ip_forward":            "0",
+		"net/ipv6/conf/all/forwarding":   "0",
+		"net/ipv4/tcp_keepalive_time":    "600",
+		"net/ipv4/tcp_keepalive_intvl":   "75",
+		"net/core/rps_sock_flow_entries": "0",
+	} {
+		f := filepath.Join(n.hostProc, key)
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, []byte(v+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range netnsPaths {
+		n.netns[p] = map[string]ContainerState{}
+		n.sysctls[p+":net/ipv4/tcp_keepalive_time"] = "7200"
+	}
+	return n
+}
+
+func (n *fakeNode) plugin() *Plugin {
+	return &Plugin{
+		Host: &fakeHost{n}, Container: &fakeContainer{n}, Firewall: &fakeFirewall{n},
+		IPAM: &fakeIPAM{n}, Sysctl: sysctl.FS{Root: n.hostProc}, NCPU: 4,
+	}
+}
+
+func (n *fakeNode) failing(method string) error {
+	if err, ok := n.fail[method]; ok {
+		return err
+	}
+	return nil
+}
+
+// String renders the world, one sorted line per object.
+func (n *fakeNode) String() string {
+	var lines []string
+	for name, v := range n.links {
+		lines = append(lines, fmt.Sprintf("host link %s master=%s alias=%s queues=%v", name, v.Master, v.Alias, v.Queues))
+	}
+	for name, addrs := range n.bridges {
+		lines = append(lines, fmt.Sprintf("host bridge %s addrs=%v", name, addrs))
+	}
+	for path, links := range n.netns {
+		for ifname, st := range links {
+			lines = append(lines, fmt.Sprintf("netns %s link %s up=%v addrs=%v routes=%v", path, ifname, st.Up, st.Addrs, st.Routes))
+		}
+	}
+	for k, v := range n.sysctls {
+		lines = append(lines, fmt.Sprintf("sysctl %s=%s", k, v))
+	}
+	for k, v := range n.ipam {
+		lines = append(lines, fmt.Sprintf("ipam %s %s", k, v))
+	}
+	for r := range n.rules {
+		lines = append(lines, "rule "+r)
+	}
+	_ = filepath.WalkDir(n.hostProc, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := os.ReadFile(p)
+			rel, _ := filepath.Rel(n.hostProc, p)
+			lines = append(lines, fmt.Sprintf("host sysctl %s=%s", rel, strings.TrimSpace(string(b))))
+		}
+		return nil
+	})
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+type fakeHost struct{ n *fakeNode }
+
+func (h *fakeHost) EnsureBridge(spec BridgeSpec) (Link, error) {
+	if err := h.n.failing("EnsureBridge"); err != nil {
+		return Link{}, err
+	}
+	if _, ok := h.n.bridges[spec.Name]; !ok {
+		h.n.bridges[spec.Name] = nil
+	}
+	return Link{Name: spec.Name, MAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}}, nil
+}
+
+func (h *fakeHost) AddVeth(spec VethSpec) (Link, Link, error) {
+	links, ok := h.n.netns[spec.Netns]
+	if !ok {
+		return Link{}, Link{}, fmt.Errorf("netns %s: %w", spec.Netns, errors.New("no such file"))
+	}
+	delete(h.n.links, spec.Host)
+	h.n.links[spec.Host] = HostVeth{Name: spec.Host, Alias: spec.Alias, Master: spec.Bridge}
+	links[spec.Container] = ContainerState{MAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}}
+	// The failure comes after creation: the step half-ran, DEL must clean it.
+	if err := h.n.failing("AddVeth"); err != nil {
+		return Link{}, Link{}, err
+	}
+	return Link{Name: spec.Host, MAC: net.HardwareAddr{2, 0, 0, 0, 0, 3}}, Link{Name: spec.Container, MAC: links[spec.Container].MAC}, nil
+}
+
+func (h *fakeHost) DeleteLink(name string) error {
+	if err := h.n.failing("DeleteLink"); err != nil {
+		return err
+	}
+	v, ok := h.n.links[name]
+	if !ok {
+		return nil
+	}
+	delete(h.n.links, name)
+	// Deleting one end of a veth deletes its peer, wherever it is.
+	if _, id, ifname, ok := parseAlias(v.Alias); ok {
+		for path, links := range h.n.netns {
+			if _, has := links[ifname]; has && strings.Contains(path, id) {
+				delete(links, ifname)
+			}
+		}
+	}
+	return nil
+}
+
+func (h *fakeHost) SetRPS(dev string, s rps.Settings) error {
+	if err := h.n.failing("SetRPS"); err != nil {
+		return err
+	}
+	v, ok := h.n.links[dev]
+	if !ok {
+		return fmt.Errorf("no device %s", dev)
+	}
+	v.Queues = map[string]rps.Settings{"rx-0": s}
+	h.n.links[dev] = v
+	return nil
+}
+
+func (h *fakeHost) EnsureAddresses(bridge string, addrs []netip.Prefix, force bool) error {
+	if err := h.n.failing("EnsureAddresses"); err != nil {
+		return err
+	}
+	for _, a := range addrs {
+		if !containsPrefix(h.n.bridges[bridge], a) {
+			h.n.bridges[bridge] = append(h.n.bridges[bridge], a)
+		}
+	}
+	return nil
+}
+
+func containsPrefix(list []netip.Prefix, p netip.Prefix) bool {
+	for _, q := range list {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+func (h *fakeHost) Attachments() ([]HostVeth, error) {
+	var out []HostVeth
+	for _, v := range h.n.links {
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+func (h *fakeHost) InspectVeth(name string) (HostVeth, error) {
+	v, ok := h.n.links[name]
+	if !ok {
+		return HostVeth{}, errors.New("link not found")
+	}
+	return v, nil
+}
+
+type fakeContainer struct{ n *fakeNode }
+
+func (c *fakeContainer) HasLink(netns, ifname string) (bool, error) {
+	links, ok := c.n.netns[netns]
+	if !ok {
+		return false, fmt.Errorf("netns %s does not exist", netns)
+	}
+	_, has := links[ifname]
+	return has, nil
+}
+
+func (c *fakeContainer) Configure(netns, ifname string, spec AddrSpec) error {
+	if err := c.n.failing("Configure"); err != nil {
+		return err
+	}
+	st := c.n.netns[netns][ifname]
+	st.Up = true
+	for _, ip := range spec.Result.IPs {
+		p, _ := nlx.Prefix(ip.Address)
+		st.Addrs = append(st.Addrs, p)
+	}
+	for _, r := range spec.Result.Routes {
+		d, _ := nlx.Prefix(r.Dst)
+		gw, _ := netip.AddrFromSlice(r.GW)
+		st.Routes = append(st.Routes, Route{Dst: d.Masked(), GW: gw.Unmap()})
+	}
+	c.n.netns[netns][ifname] = st
+	return nil
+}
+
+func (c *fakeContainer) WriteSysctls(netns string, settings []netconf.Setting) error {
+	if err := c.n.failing("WriteSysctls"); err != nil {
+		return err
+	}
+	for _, s := range settings {
+		c.n.sysctls[netns+":"+s.Key.Path()] = s.Value
+	}
+	return nil
+}
+
+func (c *fakeContainer) Inspect(netns, ifname string, keys []sysctl.Key) (ContainerState, error) {
+	st, ok := c.n.netns[netns][ifname]
+	if !ok {
+		return st, errors.New("link not found")
+	}
+	st.Sysctls = map[sysctl.Key]string{}
+	for _, k := range keys {
+		st.Sysctls[k] = c.n.sysctls[netns+":"+k.Path()]
+	}
+	return st, nil
+}
+
+type fakeFirewall struct{ n *fakeNode }
+
+func (f *fakeFirewall) EnsureRules(rs RuleSet) error {
+	if err := f.n.failing("EnsureRules"); err != nil {
+		return err
+	}
+	for _, j := range jumps(rs) {
+		f.n.rules[j.table+" "+j.chain+" "+strings.Join(j.spec, " ")] = true
+	}
+	return nil
+}
+
+func (f *fakeFirewall) CheckRules(rs RuleSet) error {
+	for _, j := range jumps(rs) {
+		if r := j.table + " " + j.chain + " " + strings.Join(j.spec, " "); !f.n.rules[r] {
+			return fmt.Errorf("rule %s missing", r)
+		}
+	}
+	return nil
+}
+
+func (f *fakeFirewall) Usable(bool) error { return f.n.failing("Usable") }
+
+type fakeIPAM struct{ n *fakeNode }
+
+func (i *fakeIPAM) Add(string, []byte) (*current.Result, error) {
+	if err := i.n.failing("IPAM.Add"); err != nil {
+		return nil, err
+	}
+	addr, ok := i.n.ipam[i.n.attachment]
+	if !ok {
+		i.n.nextIP++
+		addr = fmt.Sprintf("10.22.0.%d/16", i.n.nextIP+1)
+		i.n.ipam[i.n.attachment] = addr
+	}
+	ip, ipnet, _ := net.ParseCIDR(addr)
+	ipnet.IP = ip
+	return &current.Result{CNIVersion: "1.1.0", IPs: []*current.IPConfig{{Address: *ipnet, Gateway: net.IPv4(10, 22, 0, 1)}}}, nil
+}
+
+func (i *fakeIPAM) Del(string, []byte) error {
+	if err := i.n.failing("IPAM.Del"); err != nil {
+		return err
+	}
+	delete(i.n.ipam, i.n.attachment)
+	return nil
+}
+
+func (i *fakeIPAM) Check(string, []byte) error {
+	if _, ok := i.n.ipam[i.n.attachment]; !ok {
+		return errors.New("no reservation")
+	}
+	return nil
+}
+
+func (i *fakeIPAM) GC(string, []byte) error     { return i.n.failing("IPAM.GC") }
+func (i *fakeIPAM) Status(string, []byte) error { return i.n.failing("IPAM.Status") }

@@ -1,0 +1,34 @@
+// Command vethbridge is a CNI plugin that connects a container to a Linux
+// bridge through a veth pair, with delegated IPAM, network-wide masquerade
+// and forward rules, per-container network sysctls, and RPS/RFS on the
+// host end. It accepts the upstream bridge plugin's config. See README.md.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/containernetworking/cni/pkg/skel"
+	"github.com/containernetworking/cni/pkg/version"
+
+	"github.com/netsteer/netsteer/pkg/rps"
+	"github.com/netsteer/netsteer/pkg/sysctl"
+)
+
+func main() {
+	ncpu, err := rps.PossibleCPUs("/sys")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "vethbridge: reading possible CPUs: %v\n", err)
+	}
+	p := &Plugin{
+		Host:      kernelHost{},
+		Container: kernelContainer{},
+		Firewall:  iptables{},
+		IPAM:      execIPAM{},
+		Sysctl:    sysctl.FS{Root: "/proc/sys"},
+		NCPU:      ncpu,
+	}
+	skel.PluginMainFuncs(skel.CNIFuncs{
+		Add: p.Add, Del: p.Del, Check: p.Check, GC: p.GC, Status: p.Status,
+	}, version.All, "netsteer vethbridge")
+}
