@@ -169,8 +169,9 @@ func listen(t *testing.T, ns nstest.Netns, addr string) (port int, remotes chan 
 	return ln.Addr().(*net.TCPAddr).Port, remotes
 }
 
-// dial connects from inside ns and fails the test if it cannot.
-func dial(t *testing.T, ns nstest.Netns, addr string, port int) {
+// dial connects from inside ns and fails the test if it cannot, with the
+// node's rule counters, neighbours and bridge ports for the diagnosis.
+func dial(t *testing.T, node *nstest.Node, ns nstest.Netns, addr string, port int) {
 	t.Helper()
 	err := ns.Do(t, func() error {
 		c, err := net.DialTimeout("tcp", net.JoinHostPort(addr, fmt.Sprint(port)), 3*time.Second)
@@ -180,7 +181,8 @@ func dial(t *testing.T, ns nstest.Netns, addr string, port int) {
 		return c.Close()
 	})
 	if err != nil {
-		t.Fatalf("connecting from %s to %s:%d: %v", ns.Name, addr, port, err)
+		diag, _ := node.Host.TryExec("sh", "-c", "iptables-save -c; ip neigh; bridge link; ip -s link")
+		t.Fatalf("connecting from %s to %s:%d: %v\nnode state:\n%s", ns.Name, addr, port, err, diag)
 	}
 }
 

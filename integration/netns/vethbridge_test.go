@@ -43,13 +43,13 @@ func TestMasqueradeSeenFromOutside(t *testing.T) {
 			s.add(t, 0)
 			r1 := s.add(t, 1)
 			port, remotes := listen(t, out, "192.0.2.2")
-			dial(t, s.conts[0].Netns, "192.0.2.2", port)
+			dial(t, s.node, s.conts[0].Netns, "192.0.2.2", port)
 			if got := <-remotes; got != "192.0.2.1" {
 				t.Errorf("outside saw the connection from %s, want the node's 192.0.2.1 (masquerade)", got)
 			}
 			// Pod to pod keeps its source address.
 			podPort, podRemotes := listen(t, s.conts[1].Netns, addrOf(t, r1, false))
-			dial(t, s.conts[0].Netns, addrOf(t, r1, false), podPort)
+			dial(t, s.node, s.conts[0].Netns, addrOf(t, r1, false), podPort)
 			if got := <-podRemotes; !strings.HasPrefix(got, "10.31.0.") {
 				t.Errorf("pod saw pod traffic from %s, want a pod address", got)
 			}
@@ -64,7 +64,7 @@ func TestNoMasqueradeCIDRs(t *testing.T) {
 	nstest.Run(t, "ip", "-n", out.Name, "route", "add", "10.32.0.0/24", "via", "192.0.2.1")
 	r := s.add(t, 0)
 	port, remotes := listen(t, out, "192.0.2.2")
-	dial(t, s.conts[0].Netns, "192.0.2.2", port)
+	dial(t, s.node, s.conts[0].Netns, "192.0.2.2", port)
 	if got := <-remotes; got != addrOf(t, r, false) {
 		t.Errorf("outside saw %s, want the pod's own %s (no masquerade)", got, addrOf(t, r, false))
 	}
