@@ -1,0 +1,71 @@
+package main
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+const testTemplate = `{"cniVersion":"1.0.0","name":"netsteer","plugins":[{"type":"vethbridge",
+ "ipam":{"type":"host-local","ranges":[{{range $i, $c := .PodCIDRRanges}}{{if $i}},{{end}}[{"subnet":"{{$c}}"}]{{end}}]}}]}`
+
+func TestParsePodCIDRs(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    []string
+		wantErr string
+	}{
+		{"10.244.1.0/24", []string{"10.244.1.0/24"}, ""},
+		{"10.244.1.0/24, fd00:1::/64", []string{"10.244.1.0/24", "fd00:1::/64"}, ""},
+		{"10.244.1.5/24", nil, "host bits set (want 10.244.1.0/24)"},
+		{"10.244.1.0", nil, "parsing pod CIDR"},
+		{"", nil, "parsing pod CIDR"},
+		{"10.244.1.0/24,", nil, "parsing pod CIDR"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := parsePodCIDRs(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("parsePodCIDRs(%q) = %v, %v; want error containing %q", tt.in, got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, tt.want) {
+				t.Fatalf("parsePodCIDRs(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestRenderConflist(t *testing.T) {
+	tests := []struct {
+		name     string
+		template string
+		cidrs    []string
+		want     string // substring of the output
+		wantErr  string
+	}{
+		{"single", `{"name":"n","plugins":[{"subnet":"{{.PodCIDR}}"}]}`, []string{"10.244.1.0/24"}, `"subnet":"10.244.1.0/24"`, ""},
+		{"dual stack ranges", testTemplate, []string{"10.244.1.0/24", "fd00:1::/64"}, `[{"subnet":"10.244.1.0/24"}],[{"subnet":"fd00:1::/64"}]`, ""},
+		{"unknown field", `{"name":"n","plugins":[{"subnet":"{{.NodeCIDR}}"}]}`, []string{"10.244.1.0/24"}, "", "rendering conflist template"},
+		{"bad template", `{{.PodCIDR`, []string{"10.244.1.0/24"}, "", "parsing conflist template"},
+		{"not json", `{"name":"n","plugins":[{"subnet":{{.PodCIDR}}}]}`, []string{"10.244.1.0/24"}, "", "not JSON"},
+		{"no plugins", `{"name":"n","type":"vethbridge"}`, []string{"10.244.1.0/24"}, "", "lacks a name or plugins"},
+		{"no name", `{"plugins":[{}]}`, []string{"10.244.1.0/24"}, "", "lacks a name or plugins"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := renderConflist(tt.template, tt.cidrs)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("renderConflist = %q, %v; want error containing %q", got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !strings.Contains(string(got), tt.want) {
+				t.Fatalf("renderConflist = %q, %v; want it to contain %q", got, err, tt.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,138 @@
+// Command netsteer-install is what the netsteer DaemonSet's init container
+// runs on every node: it installs our CNI binaries into the node's CNI bin
+// directory and then, last, writes the network config list rendered for the
+// node's pod CIDR. Every file is replaced atomically (temp file, fsync,
+// rename) and only when its content changes, so a restart rewrites nothing.
+// A binary of the same name that netsteer did not install is kept as
+// <name>.netsteer-backup, and stderr says so. The config goes last because
+// a runtime starts using a network as soon as its conflist appears.
+//
+// The pod CIDR comes from -pod-cidr (or NETSTEER_POD_CIDR); without it, the
+// installer reads spec.podCIDRs of the Node named by -node (or NODE_NAME)
+// from the API server with its service account.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+const serviceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+// options are the command line, defaults from the environment.
+type options struct {
+	src, dest         string
+	binaries          []string
+	confTemplate      string
+	confDir, confName string
+	podCIDR, node     string
+	nodeWait          time.Duration
+}
+
+func main() {
+	opts, err := parseFlags(os.Args[1:], os.Getenv, os.Stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "netsteer-install:", err)
+		os.Exit(2)
+	}
+	if err := run(context.Background(), opts, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "netsteer-install:", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
+	var o options
+	var bins string
+	fs := flag.NewFlagSet("netsteer-install", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.src, "src", "/netsteer/bin", "directory holding the binaries to install")
+	fs.StringVar(&o.dest, "dest", "/host/opt/cni/bin", "the node's CNI bin directory")
+	fs.StringVar(&bins, "binaries", "", "comma-separated binaries to install (default: every file in -src)")
+	fs.StringVar(&o.confTemplate, "conf-template", "/netsteer/conf/10-netsteer.conflist.tmpl", "conflist template ({{.PodCIDR}}, {{.PodCIDRRanges}})")
+	fs.StringVar(&o.confDir, "conf-dir", "/host/etc/cni/net.d", "the node's CNI config directory")
+	fs.StringVar(&o.confName, "conf-name", "10-netsteer.conflist", "file name of the rendered conflist")
+	fs.StringVar(&o.podCIDR, "pod-cidr", getenv("NETSTEER_POD_CIDR"), "the node's pod CIDR(s), comma-separated (env NETSTEER_POD_CIDR)")
+	fs.StringVar(&o.node, "node", getenv("NODE_NAME"), "node whose spec.podCIDRs to read when -pod-cidr is empty (env NODE_NAME)")
+	fs.DurationVar(&o.nodeWait, "node-wait", 5*time.Minute, "how long to wait for the node to get a pod CIDR")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() != 0 {
+		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if bins != "" {
+		o.binaries = strings.Split(bins, ",")
+	}
+	if o.podCIDR == "" && o.node == "" {
+		return o, errors.New("need -pod-cidr (NETSTEER_POD_CIDR) or -node (NODE_NAME)")
+	}
+	if o.confName != filepath.Base(o.confName) || !strings.HasSuffix(o.confName, ".conflist") {
+		return o, fmt.Errorf("-conf-name %q must be a plain file name ending in .conflist", o.confName)
+	}
+	return o, nil
+}
+
+// run does the install: binaries first, the conflist last.
+func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
+	tmpl, err := os.ReadFile(o.confTemplate)
+	if err != nil {
+		return fmt.Errorf("reading conflist template: %w", err)
+	}
+	cidrs, err := podCIDRs(ctx, o)
+	if err != nil {
+		return err
+	}
+	// Rendered before anything is installed: a bad template or CIDR must
+	// change nothing on the node.
+	conflist, err := renderConflist(string(tmpl), cidrs)
+	if err != nil {
+		return err
+	}
+	bins, err := readBinaries(o.src, o.binaries)
+	if err != nil {
+		return err
+	}
+	done, err := installer{dest: o.dest, log: stderr}.installBinaries(bins)
+	fmt.Fprint(stdout, summary(done))
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(o.confDir, o.confName)
+	wrote, err := writeAtomic(path, conflist, 0o644)
+	if err != nil {
+		return fmt.Errorf("installing conflist: %w", err)
+	}
+	state := "unchanged"
+	if wrote {
+		state = "written"
+	}
+	fmt.Fprintf(stdout, "%s: %s (pod CIDR %s)\n", path, state, strings.Join(cidrs, ","))
+	return nil
+}
+
+func podCIDRs(ctx context.Context, o options) ([]string, error) {
+	raw := o.podCIDR
+	if raw == "" {
+		api, err := inClusterNodeAPI(serviceAccountDir, os.Getenv)
+		if err != nil {
+			return nil, fmt.Errorf("no -pod-cidr given and no API access: %w", err)
+		}
+		ctx, cancel := context.WithTimeout(ctx, o.nodeWait)
+		defer cancel()
+		if raw, err = api.waitPodCIDRs(ctx, o.node, 2*time.Second); err != nil {
+			return nil, err
+		}
+	}
+	return parsePodCIDRs(raw)
+}
