@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"text/template"
 
 	"github.com/containernetworking/cni/libcni"
 
@@ -92,4 +93,52 @@ func TestCnitool(t *testing.T) {
 		t.Errorf("veths left: %v", v)
 	}
 	wantReservations(t, node, "netsteer", 0)
+}
+
+// TestKubernetesTemplate renders conf/kubernetes' conflist template for a
+// node's pod CIDR, as netsteer-install and containerd's conf_template do,
+// and runs it (vethbridge chained with portmap). The DaemonSet's ConfigMap
+// must carry the same template.
+func TestKubernetesTemplate(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(nstest.RepoRoot(t), "conf", "kubernetes", "10-netsteer.conflist.tmpl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := os.ReadFile(filepath.Join(nstest.RepoRoot(t), "conf", "kubernetes", "daemonset.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if embedded := configMapTemplate(string(ds)); embedded != string(raw) {
+		t.Errorf("daemonset.yaml's ConfigMap template differs from 10-netsteer.conflist.tmpl:\n%s", embedded)
+	}
+	var b strings.Builder
+	if err := template.Must(template.New("conf").Parse(string(raw))).Execute(&b, map[string]string{"PodCIDR": "10.244.1.0/24"}); err != nil {
+		t.Fatal(err)
+	}
+	s := newSetup(t, withDataDir(t, b.String()), 2)
+	s.add(t, 0)
+	r1 := s.add(t, 1)
+	if ip := addrOf(t, r1, false); !strings.HasPrefix(ip, "10.244.1.") {
+		t.Errorf("pod address %s is outside the node's pod CIDR", ip)
+	}
+	ping(t, s.conts[0].Netns, addrOf(t, r1, false))
+	s.del(t, 0)
+	s.del(t, 1)
+	wantReservations(t, s.node, "netsteer", 0)
+}
+
+// configMapTemplate extracts the indented block under the template key.
+func configMapTemplate(yaml string) string {
+	_, rest, ok := strings.Cut(yaml, "10-netsteer.conflist.tmpl: |\n")
+	if !ok {
+		return ""
+	}
+	var out strings.Builder
+	for _, line := range strings.Split(rest, "\n") {
+		if !strings.HasPrefix(line, "    ") {
+			break
+		}
+		out.WriteString(strings.TrimPrefix(line, "    ") + "\n")
+	}
+	return out.String()
 }
