@@ -102,6 +102,13 @@ func (iptables) EnsureRules(rs RuleSet) error {
 		return err
 	}
 	defer unlock()
+	// Another ADD may have applied the rules while we waited for the lock.
+	if br, err = netlink.LinkByName(rs.Bridge); err != nil {
+		return fmt.Errorf("bridge %s: %w", rs.Bridge, err)
+	}
+	if alias = br.Attrs().Alias; stamps(alias)[st] {
+		return nil
+	}
 	if err := applyRules(rs); err != nil {
 		return err
 	}
