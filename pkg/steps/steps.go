@@ -7,6 +7,7 @@ package steps
 import (
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // Step is one named unit of ADD. Do must be safe to run again after a
@@ -39,4 +40,66 @@ func Run(list []Step, rollback func() error) error {
 		}
 	}
 	return nil
+}
+
+// Sequence is one step made of several run in order; its error names the
+// sub-step that failed.
+func Sequence(name string, list ...Step) Step {
+	return Step{Name: name, Do: func() error {
+		for _, s := range list {
+			if err := s.Do(); err != nil {
+				return &StepError{Step: s.Name, Err: err}
+			}
+		}
+		return nil
+	}}
+}
+
+// Together is one step made of several that run at the same time, for
+// work that does not depend on each other (creating links while IPAM
+// allocates). It waits for all of them; its error joins each failure,
+// named by its step.
+func Together(name string, list ...Step) Step {
+	return Step{Name: name, Do: func() error {
+		errs := make([]error, len(list))
+		var wg sync.WaitGroup
+		for i, s := range list {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := s.Do(); err != nil {
+					errs[i] = &StepError{Step: s.Name, Err: err}
+				}
+			}()
+		}
+		wg.Wait()
+		return errors.Join(errs...)
+	}}
+}
+
+// Failed lists the names of the failed steps in err, outermost first, so
+// "setup: veth: …" gives ["setup", "veth"].
+func Failed(err error) []string {
+	var out []string
+	var walk func(error)
+	walk = func(e error) {
+		if e == nil {
+			return
+		}
+		if se, ok := e.(*StepError); ok {
+			out = append(out, se.Step)
+			walk(se.Err)
+			return
+		}
+		switch u := e.(type) {
+		case interface{ Unwrap() []error }:
+			for _, x := range u.Unwrap() {
+				walk(x)
+			}
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		}
+	}
+	walk(err)
+	return out
 }

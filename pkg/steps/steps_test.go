@@ -3,6 +3,7 @@ package steps
 import (
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -56,5 +57,35 @@ func TestRun(t *testing.T) {
 				t.Errorf("error %v does not carry step %q and cause", err, tc.failAt)
 			}
 		})
+	}
+}
+
+func TestSequenceAndTogether(t *testing.T) {
+	boom := errors.New("boom")
+	ok := func(name string, ran *[]string, mu *sync.Mutex) Step {
+		return Step{Name: name, Do: func() error { mu.Lock(); *ran = append(*ran, name); mu.Unlock(); return nil }}
+	}
+	var ran []string
+	var mu sync.Mutex
+	fail := Step{Name: "ipam", Do: func() error { return boom }}
+	list := []Step{
+		ok("bridge", &ran, &mu),
+		Together("setup", Sequence("link", ok("veth", &ran, &mu), ok("rps", &ran, &mu)), fail),
+		ok("addresses", &ran, &mu),
+	}
+	rolled := false
+	err := Run(list, func() error { rolled = true; return nil })
+	if got := Failed(err); strings.Join(got, "/") != "setup/ipam" {
+		t.Errorf("Failed(%v) = %v, want setup/ipam", err, got)
+	}
+	if !rolled || !errors.Is(err, boom) {
+		t.Errorf("rollback=%v err=%v", rolled, err)
+	}
+	// The other branch of Together still ran to the end; later steps did not.
+	if got := strings.Join(ran, " "); got != "bridge veth rps" {
+		t.Errorf("ran %q", got)
+	}
+	if got := Failed(Sequence("link", Step{Name: "rps", Do: func() error { return boom }}).Do()); strings.Join(got, "/") != "rps" {
+		t.Errorf("Sequence failure names %v", got)
 	}
 }

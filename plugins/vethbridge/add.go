@@ -66,12 +66,15 @@ func (p *Plugin) add(c *Config, args *skel.CmdArgs) (*attachment, error) {
 
 // steps is ADD in order. Each step is idempotent.
 func (a *attachment) steps() []steps.Step {
+	// IPAM (an exec of its own, a few ms) runs while the links are made.
 	return []steps.Step{
 		{Name: "bridge", Do: a.ensureBridge},
-		{Name: "veth", Do: a.addVeth},
-		{Name: "rps", Do: a.setRPS},
-		{Name: "sysctls", Do: a.writeSysctls},
-		{Name: "ipam", Do: a.allocate},
+		steps.Together("setup",
+			steps.Sequence("link",
+				steps.Step{Name: "veth", Do: a.addVeth},
+				steps.Step{Name: "rps", Do: a.setRPS},
+				steps.Step{Name: "sysctls", Do: a.writeSysctls}),
+			steps.Step{Name: "ipam", Do: a.allocate}),
 		{Name: "addresses", Do: a.configure},
 		{Name: "gateway", Do: a.ensureGateway},
 		{Name: "forwarding", Do: a.ensureForwarding},

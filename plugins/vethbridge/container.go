@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/netip"
 
-	"github.com/containernetworking/plugins/pkg/ipam"
 	"github.com/vishvananda/netlink"
 
 	"github.com/netsteer/netsteer/pkg/netconf"
@@ -34,7 +33,7 @@ func (kernelContainer) Configure(netns, ifname string, spec AddrSpec) error {
 				return fmt.Errorf("disabling DAD on %s: %w", ifname, err)
 			}
 		}
-		if err := ipam.ConfigureIface(ifname, spec.Result); err != nil {
+		if err := nlx.ConfigureInterface(ifname, spec.Result); err != nil {
 			return fmt.Errorf("configuring %s: %w", ifname, err)
 		}
 		return nil

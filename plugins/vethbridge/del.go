@@ -1,13 +1,13 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/containernetworking/cni/pkg/skel"
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
 	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/steps"
 )
 
 // load parses the config and the CNI args every command shares.
@@ -40,17 +40,26 @@ func (p *Plugin) Del(args *skel.CmdArgs) error {
 }
 
 // del is also ADD's rollback, so it must undo any prefix of ADD's steps.
-// It goes on after a failure so IPAM is released in every case.
+// The veth and the IPAM release are independent, so they run at the same
+// time (deleting a veth waits for an RCU grace period); a failure of one
+// never stops the other, so IPAM is released in every case.
 func (p *Plugin) del(c *Config, args *skel.CmdArgs) error {
-	var errs []error
 	host := hostVethName(c.Network, args.ContainerID, args.IfName)
-	if err := p.Host.DeleteLink(host); err != nil {
-		errs = append(errs, fmt.Errorf("deleting veth %s: %w", host, err))
-	}
-	if c.IPAMType != "" {
-		if err := p.IPAM.Del(c.IPAMType, c.Raw); err != nil {
-			errs = append(errs, cnierr.Wrap(cnierr.IPAM, fmt.Errorf("releasing addresses with %s: %w", c.IPAMType, err)))
-		}
-	}
-	return errors.Join(errs...)
+	return steps.Together("del",
+		steps.Step{Name: "veth", Do: func() error {
+			if err := p.Host.DeleteLink(host); err != nil {
+				return fmt.Errorf("deleting veth %s: %w", host, err)
+			}
+			return nil
+		}},
+		steps.Step{Name: "ipam", Do: func() error {
+			if c.IPAMType == "" {
+				return nil
+			}
+			if err := p.IPAM.Del(c.IPAMType, c.Raw); err != nil {
+				return cnierr.Wrap(cnierr.IPAM, fmt.Errorf("releasing addresses with %s: %w", c.IPAMType, err))
+			}
+			return nil
+		}},
+	).Do()
 }

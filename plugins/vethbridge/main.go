@@ -11,6 +11,7 @@ import (
 	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/version"
 
+	"github.com/netsteer/netsteer/pkg/delegate"
 	"github.com/netsteer/netsteer/pkg/rps"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
@@ -24,7 +25,7 @@ func main() {
 		Host:      kernelHost{},
 		Container: kernelContainer{},
 		Firewall:  iptables{},
-		IPAM:      execIPAM{},
+		IPAM:      delegate.FromEnv(),
 		Sysctl:    sysctl.FS{Root: "/proc/sys"},
 		NCPU:      ncpu,
 	}

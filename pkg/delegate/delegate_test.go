@@ -1,0 +1,58 @@
+package delegate
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/containernetworking/cni/pkg/types"
+)
+
+// script writes an executable shell script plugin into dir.
+func script(t *testing.T, dir, name, body string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAddConvertsOldResults(t *testing.T) {
+	dir := t.TempDir()
+	script(t, dir, "ipam", `cat >/dev/null; [ "$CNI_COMMAND" = ADD ] || exit 9
+echo '{"cniVersion":"0.4.0","ips":[{"version":"4","address":"10.1.0.5/24","gateway":"10.1.0.1"}]}'`)
+	p := Plugins{Path: []string{"/nonexistent", dir}, Env: []string{"CNI_COMMAND=DEL", "PATH=/usr/bin:/bin"}}
+	res, err := p.Add("ipam", []byte(`{}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.IPs) != 1 || res.IPs[0].Address.String() != "10.1.0.5/24" || res.CNIVersion != "1.1.0" {
+		t.Errorf("result = %+v", res)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	dir := t.TempDir()
+	script(t, dir, "cnierr", `echo '{"cniVersion":"1.0.0","code":11,"msg":"busy"}'; exit 1`)
+	script(t, dir, "crash", `echo oops >&2; exit 3`)
+	script(t, dir, "stdin", `grep -q '"name":"n"' || exit 4`)
+	os.WriteFile(filepath.Join(dir, "noexec"), []byte("x"), 0o644)
+	p := Plugins{Path: []string{dir}, Env: []string{"PATH=/usr/bin:/bin"}}
+
+	var te *types.Error
+	if err := p.Del("cnierr", nil); !errors.As(err, &te) || te.Code != 11 || te.Msg != "busy" {
+		t.Errorf("CNI error not passed through: %v", err)
+	}
+	if err := p.Del("crash", nil); err == nil || !strings.Contains(err.Error(), "oops") {
+		t.Errorf("stderr not in the error: %v", err)
+	}
+	if err := p.Check("stdin", []byte(`{"name":"n"}`)); err != nil {
+		t.Errorf("config not on stdin: %v", err)
+	}
+	for _, name := range []string{"missing", "noexec", "../crash", ""} {
+		if err := p.GC(name, nil); err == nil || !strings.Contains(err.Error(), "plugin") {
+			t.Errorf("GC(%q) = %v, want a not-found error", name, err)
+		}
+	}
+}
