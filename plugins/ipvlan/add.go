@@ -1,0 +1,223 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/containernetworking/cni/pkg/skel"
+	"github.com/containernetworking/cni/pkg/types"
+	current "github.com/containernetworking/cni/pkg/types/100"
+
+	"github.com/netsteer/netsteer/pkg/cnierr"
+	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/steps"
+)
+
+// attachment is one ADD in progress: the config, the CNI args, and what
+// the steps have learned so far.
+type attachment struct {
+	p      *Plugin
+	c      *Config
+	args   *skel.CmdArgs
+	master Master
+
+	link Link
+	// l3 holds the addresses, routes and DNS the interface gets: IPAM's
+	// result, or prevResult when chained without IPAM.
+	l3 *current.Result
+}
+
+// Add is CNI ADD. Everything that can refuse the request runs first and
+// changes nothing; then the steps run in order, and any failure runs DEL.
+func (p *Plugin) Add(args *skel.CmdArgs) error {
+	c, err := p.load(args)
+	if err != nil {
+		return err
+	}
+	if err := netconf.CheckNetns(args.Netns); err != nil {
+		return err
+	}
+	a, err := p.add(c, args)
+	if err != nil {
+		return err
+	}
+	return types.PrintResult(a.result(), c.CNIVersion)
+}
+
+// add is ADD after the config and CNI_NETNS passed their checks.
+func (p *Plugin) add(c *Config, args *skel.CmdArgs) (*attachment, error) {
+	master, err := p.preflight(c, args)
+	if err != nil {
+		return nil, err
+	}
+	a := &attachment{p: p, c: c, args: args, master: master}
+	if err := steps.Run(a.steps(), a.rollback); err != nil {
+		var rb *rollbackError
+		if errors.As(err, &rb) {
+			return nil, types.NewError(cnierr.Rollback, err.Error(), "")
+		}
+		return nil, cnierr.Wrap(cnierr.Kernel, err)
+	}
+	return a, nil
+}
+
+// preflight checks what ADD needs from the netns and the master, and
+// returns the master. It creates nothing.
+func (p *Plugin) preflight(c *Config, args *skel.CmdArgs) (Master, error) {
+	exists, err := p.Container.HasLink(args.Netns, args.IfName)
+	if err != nil {
+		return Master{}, cnierr.Wrap(cnierr.Kernel, fmt.Errorf("looking up %s in %s: %w", args.IfName, args.Netns, err))
+	}
+	if exists {
+		// Not rolled back: that interface is not ours.
+		return Master{}, cnierr.InvalidEnv("CNI_IFNAME", args.IfName, "an interface of that name already exists in CNI_NETNS")
+	}
+	if c.IPAMType == "" && (c.PrevResult == nil || len(c.PrevResult.IPs) == 0) {
+		return Master{}, cnierr.InvalidConfig("ipam", "(absent)", "required unless chained after a plugin whose result has IPs")
+	}
+	m, err := p.addMaster(c, args.Netns)
+	if err != nil {
+		return Master{}, err
+	}
+	if c.MTU > m.MTU {
+		return Master{}, cnierr.InvalidConfig("mtu", c.MTU, fmt.Sprintf("above the MTU %d of master %s", m.MTU, m.Name))
+	}
+	return m, nil
+}
+
+// addMaster is the master ADD uses: the configured one, else a chained
+// plugin's interface, else the default route's.
+func (p *Plugin) addMaster(c *Config, netns string) (Master, error) {
+	name := c.Master
+	if name == "" {
+		var err error
+		if name, err = c.chainedMaster(); err != nil {
+			return Master{}, err
+		}
+	}
+	return p.lookupMaster(c, netns, name)
+}
+
+// lookupMaster finds the master by name, or by the default route when
+// name is empty, in the container netns when linkInContainer.
+func (p *Plugin) lookupMaster(c *Config, netns, name string) (Master, error) {
+	where := ""
+	if c.LinkInContainer {
+		where = netns
+	}
+	m, err := p.Masters.Lookup(where, name)
+	switch {
+	case err == nil:
+		return m, nil
+	case name == "":
+		// A node whose uplink is still coming up has no default route yet.
+		return Master{}, cnierr.TryAgain(fmt.Errorf("finding the master: no \"master\" given and %w", err))
+	default:
+		return Master{}, cnierr.InvalidConfig("master", name, err.Error())
+	}
+}
+
+// steps is ADD in order. Each step is idempotent. Sysctls come before
+// addresses because some (accept_dad, arp_ignore, rp_filter) only act on
+// addresses added after them.
+func (a *attachment) steps() []steps.Step {
+	return []steps.Step{
+		{Name: "link", Do: a.addLink},
+		{Name: "rename", Do: a.rename},
+		{Name: "sysctls", Do: a.writeSysctls},
+		{Name: "ipam", Do: a.allocate},
+		{Name: "addresses", Do: a.configure},
+	}
+}
+
+func (a *attachment) addLink() error {
+	return a.p.Container.AddIPVlan(IPVlanSpec{
+		Netns:             a.args.Netns,
+		Name:              tempName(a.c.Network, a.args.ContainerID, a.args.IfName),
+		Alias:             linkAlias(a.c.Network, a.args.ContainerID, a.args.IfName),
+		Master:            a.master,
+		MasterInContainer: a.c.LinkInContainer,
+		Mode:              a.c.Mode,
+		Flag:              a.c.Flag,
+		MTU:               a.c.MTU,
+	})
+}
+
+func (a *attachment) rename() (err error) {
+	a.link, err = a.p.Container.Rename(a.args.Netns, tempName(a.c.Network, a.args.ContainerID, a.args.IfName), a.args.IfName)
+	return err
+}
+
+func (a *attachment) writeSysctls() error {
+	settings, err := a.c.Sysctls.Resolve(a.p.Sysctl, a.args.IfName, a.c.PodSysctls)
+	if err != nil || len(settings) == 0 {
+		return err
+	}
+	return a.p.Container.WriteSysctls(a.args.Netns, settings)
+}
+
+// allocate runs IPAM ADD, or takes prevResult's IPs when chained without IPAM.
+func (a *attachment) allocate() error {
+	if a.c.IPAMType == "" {
+		a.l3 = a.c.PrevResult
+		return nil
+	}
+	res, err := a.p.IPAM.Add(a.c.IPAMType, a.c.Raw)
+	if err != nil {
+		return cnierr.Wrap(cnierr.IPAM, fmt.Errorf("allocating addresses with %s: %w", a.c.IPAMType, err))
+	}
+	if len(res.IPs) == 0 {
+		return types.NewError(cnierr.IPAM, fmt.Sprintf("IPAM plugin %s returned no IP addresses", a.c.IPAMType), "")
+	}
+	a.l3 = res
+	return nil
+}
+
+func (a *attachment) configure() error {
+	return a.p.Container.Configure(a.args.Netns, a.args.IfName, a.result())
+}
+
+// rollbackError marks a DEL that failed while undoing a failed ADD.
+type rollbackError struct{ err error }
+
+func (e *rollbackError) Error() string { return e.err.Error() }
+func (e *rollbackError) Unwrap() error { return e.err }
+
+func (a *attachment) rollback() error {
+	if err := a.p.del(a.c, a.args); err != nil {
+		return &rollbackError{err}
+	}
+	return nil
+}
+
+// result is prevResult's interfaces followed by the container interface,
+// with every IP on the container interface. Upstream drops prevResult's
+// interfaces; keeping them passes the chain's result through, and CHECK
+// finds a chained master in them.
+func (a *attachment) result() *current.Result {
+	res := &current.Result{CNIVersion: current.ImplementedSpecVersion}
+	if a.c.PrevResult != nil {
+		res.Interfaces = append(res.Interfaces, a.c.PrevResult.Interfaces...)
+	}
+	idx := len(res.Interfaces)
+	res.Interfaces = append(res.Interfaces, &current.Interface{
+		Name: a.link.Name, Mac: a.link.MAC.String(), Sandbox: a.args.Netns,
+	})
+	if a.l3 != nil {
+		for _, ip := range a.l3.IPs {
+			cp := *ip
+			cp.Interface = current.Int(idx)
+			res.IPs = append(res.IPs, &cp)
+		}
+		res.Routes = a.l3.Routes
+		res.DNS = a.l3.DNS
+	}
+	if !isEmptyDNS(a.c.DNS) {
+		res.DNS = a.c.DNS
+	}
+	return res
+}
+
+func isEmptyDNS(d types.DNS) bool {
+	return len(d.Nameservers) == 0 && d.Domain == "" && len(d.Search) == 0 && len(d.Options) == 0
+}

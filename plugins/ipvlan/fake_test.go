@@ -1,0 +1,327 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/containernetworking/cni/pkg/types"
+	current "github.com/containernetworking/cni/pkg/types/100"
+
+	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/nlx"
+	"github.com/netsteer/netsteer/pkg/sysctl"
+)
+
+// fakeNode is the world ipvlan touches, in memory: masters and default
+// routes per netns ("" is the plugin's own), container links, container
+// sysctls and IPAM reservations. It renders as sorted text, so tests
+// compare worlds as strings. fail makes the named method return an error,
+// to inject a failure at each ADD step in turn.
+type fakeNode struct {
+	masters      map[string]map[string]Master // netns → name → master
+	defaultRoute map[string]string            // netns → master name
+	links        map[string]map[string]fakeLink
+	sysctls      map[string]string // netns path + ":" + key path → value
+	hostProc     string            // the host's /proc/sys, a temp dir
+	ipam         map[string]string // containerID/ifname → address
+	ipamConfs    []string          // configs IPAM GC was called with
+	nextIP       int
+	attachment   string // containerID/ifname the fake IPAM serves
+	fail         map[string]error
+}
+
+// fakeLink is a container link; MTU is kept apart from ContainerState,
+// which does not report it.
+type fakeLink struct {
+	ContainerState
+	MTU int
+}
+
+var (
+	_ Masters      = (*fakeMasters)(nil)
+	_ ContainerNet = (*fakeContainer)(nil)
+	_ IPAM         = (*fakeIPAM)(nil)
+)
+
+// newFakeNode makes a node with master "nstm0" (index 7, MTU 1500, up)
+// carrying the default route, and the given empty container netns.
+func newFakeNode(t *testing.T, netnsPaths ...string) *fakeNode {
+	t.Helper()
+	n := &fakeNode{
+		masters:      map[string]map[string]Master{"": {"nstm0": {Name: "nstm0", Index: 7, MTU: 1500, Up: true}}},
+		defaultRoute: map[string]string{"": "nstm0"},
+		links:        map[string]map[string]fakeLink{}, sysctls: map[string]string{},
+		ipam: map[string]string{}, fail: map[string]error{}, hostProc: t.TempDir(),
+	}
+	for key, v := range map[string]string{
+		"net/ipv4/tcp_keepalive_time":  "600",
+		"net/ipv4/tcp_keepalive_intvl": "75",
+	} {
+		f := filepath.Join(n.hostProc, key)
+		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(f, []byte(v+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range netnsPaths {
+		n.links[p] = map[string]fakeLink{}
+		n.sysctls[p+":net/ipv4/tcp_keepalive_time"] = "7200"
+	}
+	return n
+}
+
+func (n *fakeNode) plugin() *Plugin {
+	return &Plugin{
+		Masters: &fakeMasters{n}, Container: &fakeContainer{n}, IPAM: &fakeIPAM{n},
+		Sysctl: sysctl.FS{Root: n.hostProc},
+	}
+}
+
+func (n *fakeNode) failing(method string) error { return n.fail[method] }
+
+// String renders the world, one sorted line per object.
+func (n *fakeNode) String() string {
+	var lines []string
+	for path, links := range n.links {
+		for name, l := range links {
+			lines = append(lines, fmt.Sprintf("netns %s link %s kind=%s parent=%d mode=%s flag=%s mtu=%d alias=%s up=%v addrs=%v routes=%v",
+				path, name, l.Kind, l.ParentIndex, l.Mode, l.Flag, l.MTU, l.Alias, l.Up, l.Addrs, l.Routes))
+		}
+	}
+	for k, v := range n.sysctls {
+		lines = append(lines, fmt.Sprintf("sysctl %s=%s", k, v))
+	}
+	for k, v := range n.ipam {
+		lines = append(lines, fmt.Sprintf("ipam %s %s", k, v))
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+// perAttachment renders what one attachment owns: container links and
+// IPAM reservations. Sysctls written into the container netns stay with
+// the netns, which the runtime owns.
+func (n *fakeNode) perAttachment() string {
+	var keep []string
+	for _, l := range strings.Split(n.String(), "\n") {
+		if strings.HasPrefix(l, "netns ") || strings.HasPrefix(l, "ipam ") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
+}
+
+type fakeMasters struct{ n *fakeNode }
+
+func (m *fakeMasters) Lookup(netns, name string) (Master, error) {
+	if err := m.n.failing("Lookup"); err != nil {
+		return Master{}, err
+	}
+	if name == "" {
+		name = m.n.defaultRoute[netns]
+		if name == "" {
+			return Master{}, errors.New("there is no default route")
+		}
+	}
+	master, ok := m.n.masters[netns][name]
+	if !ok {
+		return Master{}, fmt.Errorf("looking up link %s: Link not found", name)
+	}
+	return master, nil
+}
+
+type fakeContainer struct{ n *fakeNode }
+
+func (c *fakeContainer) netns(path string) (map[string]fakeLink, error) {
+	links, ok := c.n.links[path]
+	if !ok {
+		return nil, fmt.Errorf("opening netns %s: no such file or directory", path)
+	}
+	return links, nil
+}
+
+func (c *fakeContainer) HasLink(netns, ifname string) (bool, error) {
+	links, err := c.netns(netns)
+	if err != nil {
+		return false, err
+	}
+	_, has := links[ifname]
+	return has, nil
+}
+
+func (c *fakeContainer) AddIPVlan(spec IPVlanSpec) error {
+	links, err := c.netns(spec.Netns)
+	if err != nil {
+		return err
+	}
+	if l, ok := links[spec.Name]; ok && l.Kind == "ipvlan" {
+		delete(links, spec.Name)
+	}
+	if _, ok := links[spec.Name]; ok {
+		return fmt.Errorf("creating ipvlan %s: file exists", spec.Name)
+	}
+	mtu := spec.MTU
+	if mtu == 0 {
+		mtu = spec.Master.MTU
+	}
+	links[spec.Name] = fakeLink{MTU: mtu, ContainerState: ContainerState{
+		Kind: "ipvlan", Mode: spec.Mode, Flag: spec.Flag, ParentIndex: spec.Master.Index,
+		MAC: net.HardwareAddr{2, 0, 0, 0, 0, 7},
+	}}
+	// The failure comes between creating the link and setting its alias,
+	// as in the kernel adapter: DEL must find it by its temporary name.
+	if err := c.n.failing("AddIPVlan"); err != nil {
+		return err
+	}
+	l := links[spec.Name]
+	l.Alias = spec.Alias
+	links[spec.Name] = l
+	return nil
+}
+
+func (c *fakeContainer) Rename(netns, from, to string) (Link, error) {
+	if err := c.n.failing("Rename"); err != nil {
+		return Link{}, err
+	}
+	links, err := c.netns(netns)
+	if err != nil {
+		return Link{}, err
+	}
+	l, ok := links[from]
+	if !ok {
+		return Link{}, fmt.Errorf("looking up %s: Link not found", from)
+	}
+	if _, taken := links[to]; taken {
+		return Link{}, fmt.Errorf("renaming %s to %s: file exists", from, to)
+	}
+	delete(links, from)
+	links[to] = l
+	return Link{Name: to, MAC: l.MAC}, nil
+}
+
+func (c *fakeContainer) DeleteIPVlan(netns, name, alias string) error {
+	if err := c.n.failing("DeleteIPVlan"); err != nil {
+		return err
+	}
+	links, ok := c.n.links[netns]
+	if !ok {
+		return nil // the netns is gone
+	}
+	if l, ok := links[name]; ok && l.Kind == "ipvlan" && (alias == "" || l.Alias == alias) {
+		delete(links, name)
+	}
+	return nil
+}
+
+func (c *fakeContainer) Configure(netns, ifname string, res *current.Result) error {
+	links, err := c.netns(netns)
+	if err != nil {
+		return err
+	}
+	l, ok := links[ifname]
+	if !ok {
+		return fmt.Errorf("looking up %s: Link not found", ifname)
+	}
+	l.Up = true
+	for _, ip := range res.IPs {
+		if ip.Interface == nil || res.Interfaces[*ip.Interface].Name != ifname {
+			return fmt.Errorf("IP %s is not for %s", ip.Address.String(), ifname)
+		}
+		p, _ := nlx.Prefix(ip.Address)
+		l.Addrs = append(l.Addrs, p)
+	}
+	links[ifname] = l
+	// The failure comes after the addresses, as a failing route add would.
+	if err := c.n.failing("Configure"); err != nil {
+		return err
+	}
+	for _, r := range res.Routes {
+		d, _ := nlx.Prefix(r.Dst)
+		gw, _ := netip.AddrFromSlice(r.GW)
+		l.Routes = append(l.Routes, Route{Dst: d.Masked(), GW: gw.Unmap()})
+	}
+	links[ifname] = l
+	return nil
+}
+
+func (c *fakeContainer) WriteSysctls(netns string, settings []netconf.Setting) error {
+	if err := c.n.failing("WriteSysctls"); err != nil {
+		return err
+	}
+	for _, s := range settings {
+		c.n.sysctls[netns+":"+s.Key.Path()] = s.Value
+	}
+	return nil
+}
+
+func (c *fakeContainer) Inspect(netns, ifname string, keys []sysctl.Key) (ContainerState, error) {
+	links, err := c.netns(netns)
+	if err != nil {
+		return ContainerState{}, err
+	}
+	l, ok := links[ifname]
+	if !ok {
+		return ContainerState{}, errors.New("Link not found")
+	}
+	st := l.ContainerState
+	st.Addrs = slices.Clone(st.Addrs)
+	st.Sysctls = map[sysctl.Key]string{}
+	for _, k := range keys {
+		st.Sysctls[k] = c.n.sysctls[netns+":"+k.Path()]
+	}
+	return st, nil
+}
+
+type fakeIPAM struct{ n *fakeNode }
+
+func (i *fakeIPAM) Add(string, []byte) (*current.Result, error) {
+	if err := i.n.failing("IPAM.Add"); err != nil {
+		return nil, err
+	}
+	addr, ok := i.n.ipam[i.n.attachment]
+	if !ok {
+		i.n.nextIP++
+		addr = fmt.Sprintf("10.23.0.%d/24", i.n.nextIP+1)
+		i.n.ipam[i.n.attachment] = addr
+	}
+	ip, ipnet, _ := net.ParseCIDR(addr)
+	ipnet.IP = ip
+	_, other, _ := net.ParseCIDR("10.99.0.0/16")
+	return &current.Result{
+		CNIVersion: "1.1.0",
+		IPs:        []*current.IPConfig{{Address: *ipnet, Gateway: net.IPv4(10, 23, 0, 1)}},
+		Routes:     []*types.Route{{Dst: *other, GW: net.IPv4(10, 23, 0, 1)}},
+	}, nil
+}
+
+func (i *fakeIPAM) Del(string, []byte) error {
+	if err := i.n.failing("IPAM.Del"); err != nil {
+		return err
+	}
+	delete(i.n.ipam, i.n.attachment)
+	return nil
+}
+
+func (i *fakeIPAM) Check(string, []byte) error {
+	if _, ok := i.n.ipam[i.n.attachment]; !ok {
+		return errors.New("no reservation")
+	}
+	return nil
+}
+
+func (i *fakeIPAM) GC(_ string, conf []byte) error {
+	i.n.ipamConfs = append(i.n.ipamConfs, string(conf))
+	return i.n.failing("IPAM.GC")
+}
+
+func (i *fakeIPAM) Status(string, []byte) error { return i.n.failing("IPAM.Status") }

@@ -1,0 +1,26 @@
+// Command ipvlan is a CNI plugin that puts a container directly on a host
+// interface with an ipvlan link (L2, L3 or L3S mode), with delegated IPAM
+// and per-container network sysctls. It accepts the upstream ipvlan
+// plugin's config and owns no object outside the container's netns.
+// See README.md.
+package main
+
+import (
+	"github.com/containernetworking/cni/pkg/skel"
+	"github.com/containernetworking/cni/pkg/version"
+
+	"github.com/netsteer/netsteer/pkg/delegate"
+	"github.com/netsteer/netsteer/pkg/sysctl"
+)
+
+func main() {
+	p := &Plugin{
+		Masters:   kernelMasters{},
+		Container: kernelContainer{},
+		IPAM:      delegate.FromEnv(),
+		Sysctl:    sysctl.FS{Root: "/proc/sys"},
+	}
+	skel.PluginMainFuncs(skel.CNIFuncs{
+		Add: p.Add, Del: p.Del, Check: p.Check, GC: p.GC, Status: p.Status,
+	}, version.PluginSupports(supportedVersions...), "netsteer ipvlan")
+}

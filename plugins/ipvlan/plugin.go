@@ -1,0 +1,115 @@
+package main
+
+import (
+	"net"
+	"net/netip"
+
+	current "github.com/containernetworking/cni/pkg/types/100"
+
+	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/sysctl"
+)
+
+// Plugin is ipvlan with its side effects behind small interfaces, so ADD,
+// DEL, CHECK, GC and STATUS run against fakes in unit tests. main.go wires
+// the kernel-backed implementations.
+type Plugin struct {
+	Masters   Masters
+	Container ContainerNet
+	IPAM      IPAM
+	// Sysctl is the host's /proc/sys, read for inheritSysctls.
+	Sysctl sysctl.FS
+}
+
+// Masters finds the device ipvlan links hang off.
+type Masters interface {
+	// Lookup reports the master in the netns at path ("" is the plugin's
+	// own): the link called name, or, when name is empty, the interface of
+	// the first default route. A missing link or route is an error.
+	// Equivalent to: ip link show $name / ip route show default
+	Lookup(netns, name string) (Master, error)
+}
+
+// ContainerNet is what ipvlan does inside a container's netns. Every
+// method enters the netns itself.
+type ContainerNet interface {
+	// HasLink reports whether ifname exists in the netns.
+	HasLink(netns, ifname string) (bool, error)
+	// AddIPVlan creates the link, down, in the netns under spec.Name with
+	// spec.Alias. A leftover ipvlan of that name is replaced first.
+	// Equivalent to: ip link add $name link $master netns $ns type ipvlan mode $mode $flag
+	AddIPVlan(spec IPVlanSpec) error
+	// Rename renames the link from → to and reports it.
+	// Equivalent to: ip -n $ns link set $from name $to
+	Rename(netns, from, to string) (Link, error)
+	// DeleteIPVlan deletes the ipvlan called name when its alias is alias
+	// (any alias when alias is ""). It returns nil when the netns is gone,
+	// the link is absent, or the link is not such an ipvlan.
+	DeleteIPVlan(netns, name, alias string) error
+	// Configure puts res's addresses and routes on ifname and sets it up.
+	Configure(netns, ifname string, res *current.Result) error
+	// WriteSysctls writes each setting inside the netns, in order.
+	WriteSysctls(netns string, settings []netconf.Setting) error
+	// Inspect reports ifname's state and the values of keys in the netns.
+	Inspect(netns, ifname string, keys []sysctl.Key) (ContainerState, error)
+}
+
+// IPAM runs the delegated IPAM plugin with the network config.
+type IPAM interface {
+	Add(plugin string, conf []byte) (*current.Result, error)
+	Del(plugin string, conf []byte) error
+	Check(plugin string, conf []byte) error
+	GC(plugin string, conf []byte) error
+	Status(plugin string, conf []byte) error
+}
+
+// Master is the parent device as the kernel reports it.
+type Master struct {
+	Name  string
+	Index int
+	MTU   int
+	Up    bool
+}
+
+// IPVlanSpec is one attachment's link.
+type IPVlanSpec struct {
+	Netns string
+	Name  string
+	Alias string
+	// Master is looked up in Netns when MasterInContainer, else in the
+	// plugin's own netns.
+	Master            Master
+	MasterInContainer bool
+	Mode              Mode
+	Flag              Flag
+	// MTU 0 leaves the kernel's choice: the master's MTU.
+	MTU int
+}
+
+// Link names a link, for the result.
+type Link struct {
+	Name  string
+	MAC   net.HardwareAddr
+	Index int
+}
+
+// ContainerState is the container interface as the kernel reports it.
+type ContainerState struct {
+	// Kind is the link type ("ipvlan"); Mode and Flag are set for ipvlan.
+	Kind        string
+	Mode        Mode
+	Flag        Flag
+	ParentIndex int
+	Alias       string
+	MAC         net.HardwareAddr
+	Up          bool
+	Addrs       []netip.Prefix
+	Routes      []Route
+	Sysctls     map[sysctl.Key]string
+}
+
+// Route is a route in the container netns.
+type Route struct {
+	Dst netip.Prefix
+	GW  netip.Addr
+}
