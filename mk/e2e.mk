@@ -15,7 +15,6 @@ E2E_APT     := containerd:containerd containerd-shim-runc-v2:containerd ctr:cont
                iptables:iptables ip:iproute2 nsenter:util-linux
 
 .PHONY: test-e2e e2e-deps e2e-pause-image
-test: test-e2e
 
 test-e2e: build e2e-deps e2e-pause-image
 	@echo "==> containerd e2e: $(E2E_PLUGIN) via CRI (go test -tags e2e, timeout $(E2E_TIMEOUT))"
