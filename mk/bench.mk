@@ -1,0 +1,35 @@
+# Side-by-side benchmark of bin/vethbridge against the pinned upstream bridge
+# plugin (bench/cmd/nstbench). Needs root; everything runs in private network
+# namespaces named nst-bench-*, removed at the end (also on Ctrl-C).
+#
+#   make bench         # full run (~5-8 min on 2 vCPUs): writes BENCHMARKS.md and bench/latency.png
+#   make bench-quick   # CI sizes (< 2 min): writes into a fresh /tmp/nst-bench-quick.* dir
+#   make bench BENCH_FLAGS='-only datapath'   # a subset: startup,datapath,parallel,preload,scale
+#
+# Fails only on errors (plugin failure, duplicate IP, leaked namespace), never
+# on timings. Installs iproute2, iptables and iperf3 with apt when missing and
+# says so (scripts/deps.sh). With -global-rfs (default) the RPS+RFS runs raise
+# the host-wide net.core.rps_sock_flow_entries and restore it afterwards.
+
+BENCH_FLAGS    ?=
+BENCH_MD       ?= $(CURDIR)/BENCHMARKS.md
+BENCH_PNG      ?= $(CURDIR)/bench/latency.png
+BENCH_COMMON   := -ours $(BIN)/vethbridge -ours-type vethbridge -upstream $(BIN)/bridge -upstream-type bridge \
+                  -cni-path $(BIN) -tcprr $(BIN)/tcprr -repo $(CURDIR)
+
+.PHONY: bench bench-quick bench-tools
+bench-tools:
+	@echo "==> bench: checking tools (iproute2, iptables, iperf3) and building bin/nstbench, bin/tcprr"
+	@scripts/deps.sh ip=iproute2 iptables=iptables iptables-save=iptables iptables-restore=iptables iperf3=iperf3
+	$(GO) build -o $(BIN)/nstbench ./bench/cmd/nstbench
+	$(GO) build -o $(BIN)/tcprr ./bench/cmd/tcprr
+
+bench: build bench-tools
+	@echo "==> bench: full run, writing $(BENCH_MD) and $(BENCH_PNG)"
+	$(BIN)/nstbench $(BENCH_COMMON) -md $(BENCH_MD) -png $(BENCH_PNG) -command "make bench" $(BENCH_FLAGS)
+
+bench-quick: build bench-tools
+	@out=$$(mktemp -d /tmp/nst-bench-quick.XXXXXX) && \
+	echo "==> bench-quick: CI sizes, writing into $$out" && \
+	$(BIN)/nstbench $(BENCH_COMMON) -quick -md $$out/BENCHMARKS.md -png $$out/latency.png \
+		-command "make bench-quick" $(BENCH_FLAGS)
