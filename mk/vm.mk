@@ -40,3 +40,17 @@ test-vm-smoke: vmexec vm-host-tools
 test-vm-unit:
 	@echo "==> unit tests of the VM harness"
 	$(GO) test ./integration/vm/ ./integration/vmexec/
+
+# vethbridge's namespace suite on the VM's kernel (Debian's cloud kernel, older
+# than the host's): a compatibility check of the same tests `make
+# test-integration` runs natively. The guest gets bin/, the conf/ examples,
+# and the few host tools the tests call (sh, cat, ping, ip6tables).
+space := $(subst ,, )
+NETNS_VM_FILES = $(BIN):$(CURDIR)/go.mod:$(CURDIR)/conf:/bin/sh:/usr/bin/cat:/usr/bin/ping:/usr/bin/env:$(subst $(space),:,$(wildcard /usr/sbin/ip6tables*))
+
+.PHONY: test-netns-vm
+test-netns-vm: build vmexec vm-host-tools
+	@echo "==> vethbridge namespace suite inside the VM kernel (compatibility with an older kernel)"
+	NETSTEER_VM=always NETSTEER_VM_FILES='$(NETNS_VM_FILES)' $(GO) test -count=1 -tags integration \
+		-timeout 15m -exec $(BIN)/vmexec ./integration/netns/ -v
+	@echo "==> vethbridge namespace suite passed in the VM"

@@ -4,6 +4,8 @@ package netns
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -50,7 +52,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"wrong type", func() map[string]any { return with(good, "ipMasq", "yes") }, nil, 7, "ipMasq"},
 		{"CNI_ARGS injection", func() map[string]any { return good }, map[string]string{"CNI_ARGS": "MAC=02:00:00:00:00:01;EVIL=$(reboot)"}, 4, "CNI_ARGS"},
 		{"ifname with slash", func() map[string]any { return good }, map[string]string{"CNI_IFNAME": "eth0/../x"}, 4, "interface name"},
-		{"netns is a regular file", func() map[string]any { return good }, map[string]string{"CNI_NETNS": "/etc/hostname"}, 4, "not a network namespace"},
+		{"netns is a regular file", func() map[string]any { return good }, map[string]string{"CNI_NETNS": "REGULAR_FILE"}, 4, "not a network namespace"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			node := nstest.NewNode(t)
@@ -59,6 +61,12 @@ func TestBadInputChangesNothing(t *testing.T) {
 			conf, _ := json.Marshal(with(tc.conf(), "cniVersion", "1.1.0", "name", "bad"))
 			env := map[string]string{"CNI_COMMAND": "ADD", "CNI_CONTAINERID": "ctr1", "CNI_NETNS": c.Path(), "CNI_IFNAME": "eth0"}
 			for k, v := range tc.env {
+				if v == "REGULAR_FILE" {
+					v = filepath.Join(t.TempDir(), "not-a-netns")
+					if err := os.WriteFile(v, nil, 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
 				env[k] = v
 			}
 			stdout, _, err := node.Plugin(t, "vethbridge", env, string(conf))
