@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"net/netip"
+	"strings"
+	"testing"
+)
 
 func TestHostVethName(t *testing.T) {
 	a := hostVethName("net", "c1", "eth0")
@@ -58,5 +62,22 @@ func TestChainNames(t *testing.T) {
 	}
 	if masqChain("a") == masqChain("b") {
 		t.Error("chains of different networks collide")
+	}
+}
+
+func TestRestoreInputAddsMissingJumpsToTheirTable(t *testing.T) {
+	rs := RuleSet{Network: "n", Bridge: "br0", Masquerade: true, Subnets: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/24")}}
+	got := restoreInput(rs, jumps(rs))
+	for _, want := range []string{
+		"*nat\n:" + masqChain("n") + " - [0:0]\n",
+		"-A " + masqChain("n") + " -j MASQUERADE\n-A POSTROUTING -s 10.1.0.0/24 -m comment --comment netsteer:n -j " + masqChain("n") + "\nCOMMIT\n",
+		"-I FORWARD 1 -m comment --comment netsteer:n -j " + fwdChain("n") + "\nCOMMIT\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("restore input lacks %q:\n%s", want, got)
+		}
+	}
+	if none := restoreInput(rs, nil); none != chainRules(rs) {
+		t.Errorf("with no missing jumps the input should be the chains alone:\n%s", none)
 	}
 }

@@ -143,28 +143,55 @@ func addStamp(alias, st string) string {
 	return stampPrefix + strings.Join(list, ",")
 }
 
+// applyRules loads the network's chains and the jumps that are missing in
+// one iptables-restore run (one atomic commit per table), after checking
+// the jumps, so a first ADD costs a few execs however large the ruleset.
 func applyRules(rs RuleSet) error {
 	restore, cmd := "iptables-restore", "iptables"
 	if rs.IPv6 {
 		restore, cmd = "ip6tables-restore", "ip6tables"
 	}
-	if err := run(restore, strings.NewReader(chainRules(rs)), "-w", "--noflush"); err != nil {
-		return fmt.Errorf("loading chains for network %s: %w", rs.Network, err)
-	}
+	var missing []jump
 	for _, j := range jumps(rs) {
-		check := slices.Concat([]string{"-w", "-t", j.table, "-C", j.chain}, j.spec)
-		if run(cmd, nil, check...) == nil {
-			continue
+		// A failed check also covers "chain does not exist yet".
+		if run(cmd, nil, slices.Concat([]string{"-w", "-t", j.table, "-C", j.chain}, j.spec)...) != nil {
+			missing = append(missing, j)
 		}
-		add := slices.Concat([]string{"-w", "-t", j.table, "-A", j.chain}, j.spec)
-		if j.insert {
-			add = slices.Concat([]string{"-w", "-t", j.table, "-I", j.chain, "1"}, j.spec)
-		}
-		if err := run(cmd, nil, add...); err != nil {
-			return fmt.Errorf("adding jump to network %s: %w", rs.Network, err)
-		}
+	}
+	if err := run(restore, strings.NewReader(restoreInput(rs, missing)), "-w", "--noflush"); err != nil {
+		return fmt.Errorf("loading rules for network %s: %w", rs.Network, err)
 	}
 	return nil
+}
+
+// restoreInput is chainRules with the missing jumps added to their
+// table's section, after the chains they jump to are declared.
+func restoreInput(rs RuleSet, missing []jump) string {
+	var b strings.Builder
+	table := ""
+	for _, line := range strings.SplitAfter(chainRules(rs), "\n") {
+		switch {
+		case strings.HasPrefix(line, "*"):
+			table = strings.TrimSpace(line[1:])
+		case line == "COMMIT\n":
+			for _, j := range missing {
+				if j.table == table {
+					b.WriteString(j.restoreLine() + "\n")
+				}
+			}
+		}
+		b.WriteString(line)
+	}
+	return b.String()
+}
+
+// restoreLine is the jump as an iptables-restore line.
+func (j jump) restoreLine() string {
+	op := "-A " + j.chain
+	if j.insert {
+		op = "-I " + j.chain + " 1"
+	}
+	return op + " " + strings.Join(j.spec, " ")
 }
 
 func (iptables) CheckRules(rs RuleSet) error {
