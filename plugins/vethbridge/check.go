@@ -182,7 +182,7 @@ func (p *Plugin) checkIPAM(c *Config, _ *skel.CmdArgs) error {
 		return nil
 	}
 	if err := p.IPAM.Check(c.IPAMType, c.Raw); err != nil {
-		return cnierr.Wrap(cnierr.IPAM, fmt.Errorf("IPAM CHECK with %s: %w", c.IPAMType, err))
+		return ipamError("IPAM CHECK with "+c.IPAMType, err)
 	}
 	return nil
 }

@@ -57,7 +57,7 @@ func (p *Plugin) del(c *Config, args *skel.CmdArgs) error {
 				return nil
 			}
 			if err := p.IPAM.Del(c.IPAMType, c.Raw); err != nil {
-				return cnierr.Wrap(cnierr.IPAM, fmt.Errorf("releasing addresses with %s: %w", c.IPAMType, err))
+				return ipamError("releasing addresses with "+c.IPAMType, err)
 			}
 			return nil
 		}},

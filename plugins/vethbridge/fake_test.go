@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
 
 	"github.com/netsteer/netsteer/pkg/netconf"
@@ -43,6 +44,7 @@ var (
 	_ ContainerNet = (*fakeContainer)(nil)
 	_ Firewall     = (*fakeFirewall)(nil)
 	_ IPAM         = (*fakeIPAM)(nil)
+	_ Leases       = (*fakeIPAM)(nil)
 )
 
 // newFakeNode makes a node whose host /proc/sys is a temp dir holding
@@ -80,7 +82,7 @@ func newFakeNode(t *testing.T, netnsPaths ...string) *fakeNode {
 func (n *fakeNode) plugin() *Plugin {
 	return &Plugin{
 		Host: &fakeHost{n}, Container: &fakeContainer{n}, Firewall: &fakeFirewall{n},
-		IPAM: &fakeIPAM{n}, Sysctl: sysctl.FS{Root: n.hostProc}, NCPU: 4,
+		IPAM: &fakeIPAM{n}, Leases: &fakeIPAM{n}, Sysctl: sysctl.FS{Root: n.hostProc}, NCPU: 4,
 	}
 }
 
@@ -331,5 +333,23 @@ func (i *fakeIPAM) Check(string, []byte) error {
 	return nil
 }
 
-func (i *fakeIPAM) GC(string, []byte) error     { return i.n.failing("IPAM.GC") }
+func (i *fakeIPAM) GC(string, []byte) error { return i.n.failing("IPAM.GC") }
+
+func (i *fakeIPAM) Holders(string, []byte, string) ([]types.GCAttachment, error) {
+	var out []types.GCAttachment
+	for key := range i.n.ipam {
+		id, ifname, _ := strings.Cut(key, "/")
+		out = append(out, types.GCAttachment{ContainerID: id, IfName: ifname})
+	}
+	return out, i.n.failing("IPAM.Holders")
+}
+
+func (i *fakeIPAM) Release(_ string, _ []byte, a types.GCAttachment) error {
+	if err := i.n.failing("IPAM.Release"); err != nil {
+		return err
+	}
+	delete(i.n.ipam, a.ContainerID+"/"+a.IfName)
+	return nil
+}
+
 func (i *fakeIPAM) Status(string, []byte) error { return i.n.failing("IPAM.Status") }

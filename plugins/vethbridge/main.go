@@ -9,14 +9,21 @@ import (
 	"os"
 
 	"github.com/containernetworking/cni/pkg/skel"
+	"github.com/containernetworking/cni/pkg/types"
 	"github.com/containernetworking/cni/pkg/version"
 
+	"github.com/netsteer/netsteer/pkg/cnierr"
 	"github.com/netsteer/netsteer/pkg/delegate"
+	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/rps"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
 
 func main() {
+	if err := checkIfName(os.Getenv("CNI_COMMAND"), os.Getenv("CNI_IFNAME")); err != nil {
+		_ = err.Print()
+		os.Exit(1)
+	}
 	ncpu, err := rps.PossibleCPUs("/sys")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "vethbridge: reading possible CPUs: %v\n", err)
@@ -26,10 +33,25 @@ func main() {
 		Container: kernelContainer{},
 		Firewall:  iptables{},
 		IPAM:      delegate.FromEnv(),
+		Leases:    hostLocalLeases{delegate.FromEnv()},
 		Sysctl:    sysctl.FS{Root: "/proc/sys"},
 		NCPU:      ncpu,
 	}
 	skel.PluginMainFuncs(skel.CNIFuncs{
 		Add: p.Add, Del: p.Del, Check: p.Check, GC: p.GC, Status: p.Status,
 	}, version.All, "netsteer vethbridge")
+}
+
+// checkIfName refuses a bad CNI_IFNAME before skel does: skel's message
+// ("interface name contains / or : or whitespace characters") names
+// neither the variable nor the value, so a runtime's log would not say
+// what to fix. An absent one is left to skel, which names it.
+func checkIfName(command, ifname string) *types.Error {
+	if ifname == "" || command != "ADD" && command != "DEL" && command != "CHECK" {
+		return nil
+	}
+	if err := netconf.ValidateIfName("CNI_IFNAME", ifname); err != nil {
+		return cnierr.InvalidEnv("CNI_IFNAME", ifname, err.Error())
+	}
+	return nil
 }

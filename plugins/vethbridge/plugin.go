@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/netip"
 
+	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
 
 	"github.com/netsteer/netsteer/pkg/netconf"
@@ -19,6 +20,8 @@ type Plugin struct {
 	Container ContainerNet
 	Firewall  Firewall
 	IPAM      IPAM
+	// Leases finds and releases the addresses of attachments GC collects.
+	Leases Leases
 	// Sysctl is the host's /proc/sys: inherited values, forwarding and the
 	// global RFS table are read and written through it.
 	Sysctl sysctl.FS
@@ -79,6 +82,17 @@ type IPAM interface {
 	Check(plugin string, conf []byte) error
 	GC(plugin string, conf []byte) error
 	Status(plugin string, conf []byte) error
+}
+
+// Leases is what GC needs from IPAM beyond forwarding GC to it: who holds
+// an address, and releasing an attachment other than the one in the
+// environment.
+type Leases interface {
+	// Holders lists the attachments holding an address of network; nil
+	// for IPAM plugins whose store vethbridge cannot read.
+	Holders(plugin string, conf []byte, network string) ([]types.GCAttachment, error)
+	// Release runs the IPAM plugin's DEL for attachment a.
+	Release(plugin string, conf []byte, a types.GCAttachment) error
 }
 
 // Link names a link and its MAC, for the result.
