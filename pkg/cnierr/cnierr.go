@@ -80,3 +80,15 @@ func short(v any) string {
 	}
 	return s
 }
+
+// IPAMError gives a failure of the delegated IPAM plugin our code 102,
+// whatever code the plugin printed: skel prints 999 for any plain error,
+// which tells an operator nothing. Only 11 (try again later) is kept, as
+// the runtime acts on it. The plugin's message is kept in ours.
+func IPAMError(what string, err error) error {
+	var te *types.Error
+	if errors.As(err, &te) && te.Code == types.ErrTryAgainLater {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return types.NewError(IPAM, fmt.Sprintf("%s: %v", what, err), "")
+}

@@ -93,22 +93,29 @@ func isIdentifier(s string, max int) bool {
 	return true
 }
 
-// ValidateIfName checks a kernel interface name: 1..15 bytes, no '/',
-// ':' or white space, not "." or "..", not starting with '-'.
+// ValidateIfName checks a kernel interface name given in config key: 1..15
+// bytes, no '/', ':' or white space, not "." or "..", not starting with '-'.
 func ValidateIfName(key, name string) error {
-	switch {
-	case name == "":
-		return cnierr.InvalidConfig(key, name, "empty interface name")
-	case len(name) > 15:
-		return cnierr.InvalidConfig(key, name, "interface names are at most 15 bytes")
-	case name == "." || name == "..":
-		return cnierr.InvalidConfig(key, name, "not an interface name")
-	case strings.HasPrefix(name, "-"):
-		return cnierr.InvalidConfig(key, name, "interface names must not start with '-'")
-	case strings.ContainsAny(name, "/: \t\n\r\x00\"'\\"):
-		return cnierr.InvalidConfig(key, name, "interface names must not contain '/', ':', quotes, backslashes or white space")
+	if why := ifNameProblem(name); why != "" {
+		return cnierr.InvalidConfig(key, name, why)
 	}
 	return nil
+}
+
+func ifNameProblem(name string) string {
+	switch {
+	case name == "":
+		return "empty interface name"
+	case len(name) > 15:
+		return "interface names are at most 15 bytes"
+	case name == "." || name == "..":
+		return "not an interface name"
+	case strings.HasPrefix(name, "-"):
+		return "interface names must not start with '-'"
+	case strings.ContainsAny(name, "/: \t\n\r\x00\"'\\"):
+		return "interface names must not contain '/', ':', quotes, backslashes or white space"
+	}
+	return ""
 }
 
 // ValidateContainerID checks CNI_CONTAINERID the way the spec defines it.

@@ -1,28 +1,14 @@
 package netconf
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/netsteer/netsteer/pkg/sysctl"
+	"github.com/netsteer/netsteer/pkg/sysctl/sysctltest"
 )
 
-func hostFS(t *testing.T, values map[string]string) sysctl.FS {
-	t.Helper()
-	root := t.TempDir()
-	for k, v := range values {
-		p := filepath.Join(root, k)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(v+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return sysctl.FS{Root: root}
-}
+func hostFS(t *testing.T, values map[string]string) sysctl.FS { return sysctltest.Tree(t, values) }
 
 func TestResolveOrderAndPrecedence(t *testing.T) {
 	host := hostFS(t, map[string]string{

@@ -164,7 +164,7 @@ func (a *attachment) allocate() error {
 	}
 	res, err := a.p.IPAM.Add(a.c.IPAMType, a.c.Raw)
 	if err != nil {
-		return cnierr.Wrap(cnierr.IPAM, fmt.Errorf("allocating addresses with %s: %w", a.c.IPAMType, err))
+		return cnierr.IPAMError("allocating addresses with "+a.c.IPAMType, err)
 	}
 	if len(res.IPs) == 0 {
 		return types.NewError(cnierr.IPAM, fmt.Sprintf("IPAM plugin %s returned no IP addresses", a.c.IPAMType), "")

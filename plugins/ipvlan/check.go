@@ -2,17 +2,14 @@ package main
 
 import (
 	"fmt"
-	"net/netip"
 	"slices"
 
 	"github.com/containernetworking/cni/pkg/skel"
-	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
 	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/nlx"
-	"github.com/netsteer/netsteer/pkg/sysctl"
 )
 
 // Check is CNI CHECK: it verifies everything ADD set, in ADD's order, and
@@ -45,16 +42,15 @@ func (p *Plugin) check(c *Config, args *skel.CmdArgs) error {
 	if err != nil {
 		return cnierr.Wrap(cnierr.Kernel, err)
 	}
-	st, err := p.Container.Inspect(args.Netns, args.IfName, settingKeys(settings))
+	st, err := p.Container.Inspect(args.Netns, args.IfName, nlx.Keys(settings))
 	if err != nil {
 		return cnierr.Wrap(cnierr.Kernel, fmt.Errorf("container interface %s: %w", args.IfName, err))
 	}
 	want := linkWant{c: c, args: args, master: m, intf: c.PrevResult.Interfaces[idx]}
 	for _, drift := range []func() error{
 		func() error { return want.check(st) },
-		func() error { return checkAddrs(c.PrevResult, idx, args.IfName, st) },
-		func() error { return checkRoutes(c.PrevResult.Routes, st) },
-		func() error { return checkSysctls(settings, st) },
+		func() error { return nlx.CheckL3(c.PrevResult, idx, args.IfName, st.L3) },
+		func() error { return nlx.CheckSysctls(settings, st.Sysctls) },
 	} {
 		if err := drift(); err != nil {
 			return cnierr.Wrap(cnierr.Kernel, err)
@@ -64,7 +60,7 @@ func (p *Plugin) check(c *Config, args *skel.CmdArgs) error {
 		return nil
 	}
 	if err := p.IPAM.Check(c.IPAMType, c.Raw); err != nil {
-		return cnierr.Wrap(cnierr.IPAM, fmt.Errorf("IPAM CHECK with %s: %w", c.IPAMType, err))
+		return cnierr.IPAMError("IPAM CHECK with "+c.IPAMType, err)
 	}
 	return nil
 }
@@ -96,14 +92,6 @@ func checkMasterName(c *Config, ours int) string {
 	return ""
 }
 
-func settingKeys(settings []netconf.Setting) []sysctl.Key {
-	keys := make([]sysctl.Key, len(settings))
-	for i, s := range settings {
-		keys[i] = s.Key
-	}
-	return keys
-}
-
 // linkWant is what the container link should be.
 type linkWant struct {
 	c      *Config
@@ -130,45 +118,6 @@ func (w linkWant) check(st ContainerState) error {
 		return fmt.Errorf("container interface %s: MAC is %s, want %s", name, st.MAC, w.intf.Mac)
 	case !st.Up:
 		return fmt.Errorf("container interface %s is down", name)
-	}
-	return nil
-}
-
-func checkAddrs(prev *current.Result, idx int, ifname string, st ContainerState) error {
-	for _, ip := range prev.IPs {
-		if ip.Interface != nil && *ip.Interface != idx {
-			continue
-		}
-		want, ok := nlx.Prefix(ip.Address)
-		if ok && !slices.Contains(st.Addrs, want) {
-			return fmt.Errorf("container interface %s: address %s missing", ifname, want)
-		}
-	}
-	return nil
-}
-
-func checkRoutes(routes []*types.Route, st ContainerState) error {
-	for _, r := range routes {
-		dst, ok := nlx.Prefix(r.Dst)
-		if !ok {
-			continue
-		}
-		gw, _ := netip.AddrFromSlice(r.GW)
-		found := slices.ContainsFunc(st.Routes, func(got Route) bool {
-			return got.Dst == dst.Masked() && (r.GW == nil || got.GW == gw.Unmap())
-		})
-		if !found {
-			return fmt.Errorf("container netns: route %s via %v missing", dst.Masked(), r.GW)
-		}
-	}
-	return nil
-}
-
-func checkSysctls(settings []netconf.Setting, st ContainerState) error {
-	for _, s := range settings {
-		if got := st.Sysctls[s.Key]; got != s.Value {
-			return fmt.Errorf("sysctl %s in the container is %q, want %q", s.Key, got, s.Value)
-		}
 	}
 	return nil
 }

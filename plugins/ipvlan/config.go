@@ -8,7 +8,6 @@ import (
 
 	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
-	"github.com/containernetworking/cni/pkg/version"
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
 	"github.com/netsteer/netsteer/pkg/netconf"
@@ -226,19 +225,9 @@ func isNull(raw json.RawMessage) bool {
 	return len(t) == 0 || bytes.Equal(t, []byte("null"))
 }
 
-func (c *Config) loadPrevResult(n *types.NetConf) error {
-	if n.RawPrevResult == nil {
-		return nil
-	}
-	if err := version.ParsePrevResult(n); err != nil {
-		return cnierr.InvalidConfig("prevResult", "(object)", err.Error())
-	}
-	res, err := current.NewResultFromResult(n.PrevResult)
-	if err != nil {
-		return cnierr.InvalidConfig("prevResult", "(object)", err.Error())
-	}
-	c.PrevResult = res
-	return nil
+func (c *Config) loadPrevResult(n *types.NetConf) (err error) {
+	c.PrevResult, err = netconf.PrevResult(n)
+	return err
 }
 
 // chainedMaster is upstream's rule for a config without "master" that

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
-	"net/netip"
 
 	current "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/containernetworking/plugins/pkg/ipam"
@@ -54,14 +53,7 @@ func announceAddresses(ifname string) error {
 }
 
 func (kernelContainer) WriteSysctls(netns string, settings []netconf.Setting) error {
-	return nlx.InNetns(netns, func() error {
-		for _, s := range settings {
-			if err := nlx.ProcSys.Write(s.Key, s.Value); err != nil {
-				return fmt.Errorf("in the container: %w", err)
-			}
-		}
-		return nil
-	})
+	return nlx.WriteSysctls(netns, settings)
 }
 
 func (kernelContainer) Inspect(netns, ifname string, keys []sysctl.Key) (ContainerState, error) {
@@ -72,21 +64,11 @@ func (kernelContainer) Inspect(netns, ifname string, keys []sysctl.Key) (Contain
 			return err
 		}
 		st = linkState(l)
-		if st.Addrs, err = addrsOf(l); err != nil {
+		if st.L3, err = nlx.ReadL3(l); err != nil {
 			return err
 		}
-		routes, err := nlx.RetryDump(func() ([]netlink.Route, error) { return netlink.RouteList(nil, netlink.FAMILY_ALL) })
-		if err != nil {
-			return fmt.Errorf("listing routes: %w", err)
-		}
-		st.Routes = routesOf(routes)
-		st.Sysctls = map[sysctl.Key]string{}
-		for _, k := range keys {
-			if st.Sysctls[k], err = nlx.ProcSys.Read(k); err != nil {
-				return err
-			}
-		}
-		return nil
+		st.Sysctls, err = nlx.ReadSysctls(keys)
+		return err
 	})
 	return st, err
 }
@@ -125,40 +107,4 @@ func flagOf(f netlink.IPVlanFlag) Flag {
 		return FlagVEPA
 	}
 	return Flag(fmt.Sprintf("flag(%d)", f))
-}
-
-func addrsOf(l netlink.Link) ([]netip.Prefix, error) {
-	addrs, err := nlx.RetryDump(func() ([]netlink.Addr, error) { return netlink.AddrList(l, netlink.FAMILY_ALL) })
-	if err != nil {
-		return nil, fmt.Errorf("listing addresses of %s: %w", l.Attrs().Name, err)
-	}
-	var out []netip.Prefix
-	for _, a := range addrs {
-		if p, ok := nlx.Prefix(*a.IPNet); ok {
-			out = append(out, p)
-		}
-	}
-	return out, nil
-}
-
-// routesOf renders the main table; a default route has no Dst in netlink's
-// answer, so it gets the family's zero prefix.
-func routesOf(routes []netlink.Route) []Route {
-	out := make([]Route, 0, len(routes))
-	for _, r := range routes {
-		rt := Route{Dst: netip.PrefixFrom(netip.IPv4Unspecified(), 0)}
-		if r.Family == netlink.FAMILY_V6 {
-			rt.Dst = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
-		}
-		if r.Dst != nil {
-			if p, ok := nlx.Prefix(*r.Dst); ok {
-				rt.Dst = p.Masked()
-			}
-		}
-		if gw, ok := netip.AddrFromSlice(r.Gw); ok {
-			rt.GW = gw.Unmap()
-		}
-		out = append(out, rt)
-	}
-	return out
 }

@@ -16,11 +16,8 @@ func (p *Plugin) load(args *skel.CmdArgs) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := netconf.ValidateContainerID(args.ContainerID); err != nil {
+	if err := netconf.ValidateAttachment(args.ContainerID, args.IfName); err != nil {
 		return nil, err
-	}
-	if err := netconf.ValidateIfName("CNI_IFNAME", args.IfName); err != nil {
-		return nil, cnierr.InvalidEnv("CNI_IFNAME", args.IfName, err.Error())
 	}
 	return c, nil
 }
@@ -58,7 +55,7 @@ func (p *Plugin) del(c *Config, args *skel.CmdArgs) error {
 	}
 	if c.IPAMType != "" {
 		if err := p.IPAM.Del(c.IPAMType, c.Raw); err != nil {
-			errs = append(errs, cnierr.Wrap(cnierr.IPAM, fmt.Errorf("releasing addresses with %s: %w", c.IPAMType, err)))
+			errs = append(errs, cnierr.IPAMError("releasing addresses with "+c.IPAMType, err))
 		}
 	}
 	return errors.Join(errs...)

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -18,6 +16,7 @@ import (
 	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/nlx"
 	"github.com/netsteer/netsteer/pkg/sysctl"
+	"github.com/netsteer/netsteer/pkg/sysctl/sysctltest"
 )
 
 // fakeNode is the world ipvlan touches, in memory: masters and default
@@ -59,20 +58,12 @@ func newFakeNode(t *testing.T, netnsPaths ...string) *fakeNode {
 		masters:      map[string]map[string]Master{"": {"nstm0": {Name: "nstm0", Index: 7, MTU: 1500, Up: true}}},
 		defaultRoute: map[string]string{"": "nstm0"},
 		links:        map[string]map[string]fakeLink{}, sysctls: map[string]string{},
-		ipam: map[string]string{}, fail: map[string]error{}, hostProc: t.TempDir(),
+		ipam: map[string]string{}, fail: map[string]error{},
 	}
-	for key, v := range map[string]string{
+	n.hostProc = sysctltest.Tree(t, map[string]string{
 		"net/ipv4/tcp_keepalive_time":  "600",
 		"net/ipv4/tcp_keepalive_intvl": "75",
-	} {
-		f := filepath.Join(n.hostProc, key)
-		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(f, []byte(v+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	}).Root
 	for _, p := range netnsPaths {
 		n.links[p] = map[string]fakeLink{}
 		n.sysctls[p+":net/ipv4/tcp_keepalive_time"] = "7200"
@@ -82,7 +73,7 @@ func newFakeNode(t *testing.T, netnsPaths ...string) *fakeNode {
 
 func (n *fakeNode) plugin() *Plugin {
 	return &Plugin{
-		Masters: &fakeMasters{n}, Container: &fakeContainer{n}, IPAM: &fakeIPAM{n},
+		Masters: &fakeMasters{n}, Container: &fakeContainer{n}, IPAM: &fakeIPAM{n}, Leases: &fakeIPAM{n},
 		Sysctl: sysctl.FS{Root: n.hostProc},
 	}
 }
@@ -248,7 +239,7 @@ func (c *fakeContainer) Configure(netns, ifname string, res *current.Result) err
 	for _, r := range res.Routes {
 		d, _ := nlx.Prefix(r.Dst)
 		gw, _ := netip.AddrFromSlice(r.GW)
-		l.Routes = append(l.Routes, Route{Dst: d.Masked(), GW: gw.Unmap()})
+		l.Routes = append(l.Routes, nlx.Route{Dst: d.Masked(), GW: gw.Unmap()})
 	}
 	links[ifname] = l
 	return nil
@@ -325,3 +316,20 @@ func (i *fakeIPAM) GC(_ string, conf []byte) error {
 }
 
 func (i *fakeIPAM) Status(string, []byte) error { return i.n.failing("IPAM.Status") }
+
+func (i *fakeIPAM) Holders(string, []byte, string) ([]types.GCAttachment, error) {
+	var out []types.GCAttachment
+	for key := range i.n.ipam {
+		id, ifname, _ := strings.Cut(key, "/")
+		out = append(out, types.GCAttachment{ContainerID: id, IfName: ifname})
+	}
+	return out, i.n.failing("IPAM.Holders")
+}
+
+func (i *fakeIPAM) Release(_ string, _ []byte, a types.GCAttachment) error {
+	if err := i.n.failing("IPAM.Release"); err != nil {
+		return err
+	}
+	delete(i.n.ipam, a.ContainerID+"/"+a.IfName)
+	return nil
+}

@@ -1,18 +1,21 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/containernetworking/cni/pkg/skel"
+	"github.com/containernetworking/cni/pkg/types"
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
 )
 
 // GC is CNI GC. An ipvlan attachment owns no object in the plugin's own
 // netns: its only kernel object, the link, lives in the container netns
-// and dies with it. So GC has nothing of its own to collect and forwards
-// to IPAM, which receives cni.dev/valid-attachments in the config and
-// releases the addresses of every other attachment.
+// and dies with it. What outlives it is the address: GC releases the
+// reservation of every attachment IPAM holds that is not in
+// cni.dev/valid-attachments (absent means none is valid), then forwards
+// GC to IPAM, which receives the list in the config.
 func (p *Plugin) GC(args *skel.CmdArgs) error {
 	c, err := Load(args.StdinData, args.Args)
 	if err != nil {
@@ -21,10 +24,27 @@ func (p *Plugin) GC(args *skel.CmdArgs) error {
 	if c.IPAMType == "" {
 		return nil
 	}
-	if err := p.IPAM.GC(c.IPAMType, c.Raw); err != nil {
-		return cnierr.Wrap(cnierr.IPAM, fmt.Errorf("IPAM GC with %s: %w", c.IPAMType, err))
+	valid := map[types.GCAttachment]bool{}
+	for _, a := range c.ValidAttachments {
+		valid[a] = true
 	}
-	return nil
+	holders, err := p.Leases.Holders(c.IPAMType, c.Raw, c.Network)
+	if err != nil {
+		return cnierr.IPAMError("listing "+c.IPAMType+" reservations", err)
+	}
+	var errs []error
+	for _, a := range holders {
+		if valid[a] {
+			continue
+		}
+		if err := p.Leases.Release(c.IPAMType, c.Raw, a); err != nil {
+			errs = append(errs, cnierr.IPAMError(fmt.Sprintf("releasing addresses of %s/%s with %s", a.ContainerID, a.IfName, c.IPAMType), err))
+		}
+	}
+	if err := p.IPAM.GC(c.IPAMType, c.Raw); err != nil {
+		errs = append(errs, cnierr.IPAMError("IPAM GC with "+c.IPAMType, err))
+	}
+	return errors.Join(errs...)
 }
 
 // Status is CNI STATUS: an error (code 50) naming the reason when an ADD

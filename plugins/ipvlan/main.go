@@ -10,6 +10,7 @@ import (
 	"github.com/containernetworking/cni/pkg/version"
 
 	"github.com/netsteer/netsteer/pkg/delegate"
+	"github.com/netsteer/netsteer/pkg/leases"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
 
@@ -18,6 +19,7 @@ func main() {
 		Masters:   kernelMasters{},
 		Container: kernelContainer{},
 		IPAM:      delegate.FromEnv(),
+		Leases:    leases.HostLocal{Plugins: delegate.FromEnv()},
 		Sysctl:    sysctl.FS{Root: "/proc/sys"},
 	}
 	skel.PluginMainFuncs(skel.CNIFuncs{

@@ -2,11 +2,12 @@ package main
 
 import (
 	"net"
-	"net/netip"
 
+	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
 
 	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/nlx"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
 
@@ -17,6 +18,8 @@ type Plugin struct {
 	Masters   Masters
 	Container ContainerNet
 	IPAM      IPAM
+	// Leases finds and releases the addresses of attachments GC collects.
+	Leases Leases
 	// Sysctl is the host's /proc/sys, read for inheritSysctls.
 	Sysctl sysctl.FS
 }
@@ -63,6 +66,17 @@ type IPAM interface {
 	Status(plugin string, conf []byte) error
 }
 
+// Leases is what GC needs from IPAM beyond forwarding GC to it: who holds
+// an address, and releasing an attachment other than the one in the
+// environment. host-local implements no GC of its own.
+type Leases interface {
+	// Holders lists the attachments holding an address of network; nil
+	// for IPAM plugins whose store cannot be read.
+	Holders(plugin string, conf []byte, network string) ([]types.GCAttachment, error)
+	// Release runs the IPAM plugin's DEL for attachment a.
+	Release(plugin string, conf []byte, a types.GCAttachment) error
+}
+
 // Master is the parent device as the kernel reports it.
 type Master struct {
 	Name  string
@@ -103,13 +117,6 @@ type ContainerState struct {
 	Alias       string
 	MAC         net.HardwareAddr
 	Up          bool
-	Addrs       []netip.Prefix
-	Routes      []Route
-	Sysctls     map[sysctl.Key]string
-}
-
-// Route is a route in the container netns.
-type Route struct {
-	Dst netip.Prefix
-	GW  netip.Addr
+	nlx.L3
+	Sysctls map[sysctl.Key]string
 }

@@ -505,6 +505,18 @@ func TestGCForwardsToIPAM(t *testing.T) {
 	if err := p.GC(&skel.CmdArgs{StdinData: []byte(conf)}); codeOf(err) != 102 || !strings.Contains(err.Error(), "disk full") {
 		t.Errorf("GC with failing IPAM = %v, want code 102 with IPAM's reason", err)
 	}
+	// Reservations of attachments not in the list are released, the valid one kept.
+	n.fail = map[string]error{}
+	n.ipam["c1/eth0"], n.ipam["c2/eth0"] = "10.23.0.2/24", "10.23.0.3/24"
+	if err := p.GC(&skel.CmdArgs{StdinData: []byte(conf)}); err != nil {
+		t.Fatalf("GC: %v", err)
+	}
+	if _, ok := n.ipam["c1/eth0"]; ok {
+		t.Error("GC kept the reservation of an attachment not in the valid list")
+	}
+	if _, ok := n.ipam["c2/eth0"]; !ok {
+		t.Error("GC released a valid attachment's reservation")
+	}
 	chained := `{"cniVersion": "1.1.0", "name": "unit", "type": "ipvlan"}`
 	n.ipamConfs = nil
 	if err := p.GC(&skel.CmdArgs{StdinData: []byte(chained)}); err != nil || len(n.ipamConfs) != 0 {

@@ -141,7 +141,7 @@ func (a *attachment) allocate() (err error) {
 	}
 	a.ipam, err = a.p.IPAM.Add(a.c.IPAMType, a.c.Raw)
 	if err != nil {
-		return ipamError("allocating addresses with "+a.c.IPAMType, err)
+		return cnierr.IPAMError("allocating addresses with "+a.c.IPAMType, err)
 	}
 	if len(a.ipam.IPs) == 0 {
 		return fmt.Errorf("IPAM plugin %s returned no IP addresses", a.c.IPAMType)

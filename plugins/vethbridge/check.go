@@ -2,11 +2,9 @@ package main
 
 import (
 	"fmt"
-	"net/netip"
 	"slices"
 
 	"github.com/containernetworking/cni/pkg/skel"
-	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
@@ -84,23 +82,14 @@ func (p *Plugin) checkContainer(c *Config, args *skel.CmdArgs) error {
 	if err != nil {
 		return err
 	}
-	keys := make([]sysctl.Key, len(settings))
-	for i, s := range settings {
-		keys[i] = s.Key
-	}
-	st, err := p.Container.Inspect(args.Netns, args.IfName, keys)
+	st, err := p.Container.Inspect(args.Netns, args.IfName, nlx.Keys(settings))
 	if err != nil {
 		return fmt.Errorf("container interface %s: %w", args.IfName, err)
 	}
 	if err := checkInterface(c.PrevResult, args, st); err != nil {
 		return err
 	}
-	for _, s := range settings {
-		if got := st.Sysctls[s.Key]; got != s.Value {
-			return fmt.Errorf("sysctl %s in the container is %q, want %q", s.Key, got, s.Value)
-		}
-	}
-	return nil
+	return nlx.CheckSysctls(settings, st.Sysctls)
 }
 
 // checkInterface compares the container interface with prevResult.
@@ -120,35 +109,7 @@ func checkInterface(prev *current.Result, args *skel.CmdArgs, st ContainerState)
 	if !st.Up {
 		return fmt.Errorf("container interface %s is down", args.IfName)
 	}
-	for _, ip := range prev.IPs {
-		if ip.Interface != nil && *ip.Interface != idx {
-			continue
-		}
-		want, ok := nlx.Prefix(ip.Address)
-		if ok && !slices.Contains(st.Addrs, want) {
-			return fmt.Errorf("container interface %s: address %s missing", args.IfName, want)
-		}
-	}
-	for _, r := range prev.Routes {
-		if !hasRoute(st.Routes, r) {
-			return fmt.Errorf("container netns: route %s via %s missing", r.Dst.String(), r.GW)
-		}
-	}
-	return nil
-}
-
-func hasRoute(routes []Route, r *types.Route) bool {
-	dst, ok := nlx.Prefix(r.Dst)
-	if !ok {
-		return false
-	}
-	gw, _ := netip.AddrFromSlice(r.GW)
-	for _, got := range routes {
-		if got.Dst == dst.Masked() && (r.GW == nil || got.GW == gw.Unmap()) {
-			return true
-		}
-	}
-	return false
+	return nlx.CheckL3(prev, idx, args.IfName, st.L3)
 }
 
 func (p *Plugin) checkForwarding(c *Config, _ *skel.CmdArgs) error {
@@ -182,7 +143,7 @@ func (p *Plugin) checkIPAM(c *Config, _ *skel.CmdArgs) error {
 		return nil
 	}
 	if err := p.IPAM.Check(c.IPAMType, c.Raw); err != nil {
-		return ipamError("IPAM CHECK with "+c.IPAMType, err)
+		return cnierr.IPAMError("IPAM CHECK with "+c.IPAMType, err)
 	}
 	return nil
 }

@@ -298,30 +298,7 @@ func decodeStrict(key string, raw json.RawMessage, dst any) error {
 	return nil
 }
 
-// loadPrevResult reads prevResult in the version it declares, not the
-// config's: a runtime may hand a result cached by an older version (0.4.0)
-// to a 1.1.0 DEL or CHECK, and DEL must not fail over a result it does not
-// even need. version.ParsePrevResult would parse it as the config's version.
-func (c *Config) loadPrevResult(n *types.NetConf) error {
-	if n.RawPrevResult == nil {
-		return nil
-	}
-	raw, err := json.Marshal(n.RawPrevResult)
-	if err != nil {
-		return cnierr.InvalidConfig("prevResult", "(object)", err.Error())
-	}
-	v := n.CNIVersion
-	if declared, ok := n.RawPrevResult["cniVersion"].(string); ok && declared != "" {
-		v = declared
-	}
-	prev, err := version.NewResult(v, raw)
-	if err != nil {
-		return cnierr.InvalidConfig("prevResult", "(object)", err.Error())
-	}
-	res, err := current.NewResultFromResult(prev)
-	if err != nil {
-		return cnierr.InvalidConfig("prevResult", "(object)", err.Error())
-	}
-	c.PrevResult = res
-	return nil
+func (c *Config) loadPrevResult(n *types.NetConf) (err error) {
+	c.PrevResult, err = netconf.PrevResult(n)
+	return err
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"net"
-	"net/netip"
 
 	"github.com/vishvananda/netlink"
 
@@ -50,14 +49,7 @@ func hasIPv6(spec AddrSpec) bool {
 }
 
 func (kernelContainer) WriteSysctls(netns string, settings []netconf.Setting) error {
-	return nlx.InNetns(netns, func() error {
-		for _, s := range settings {
-			if err := nlx.ProcSys.Write(s.Key, s.Value); err != nil {
-				return fmt.Errorf("sysctl %s=%q in container: %w", s.Key, s.Value, err)
-			}
-		}
-		return nil
-	})
+	return nlx.WriteSysctls(netns, settings)
 }
 
 func (kernelContainer) Inspect(netns, ifname string, keys []sysctl.Key) (ContainerState, error) {
@@ -69,47 +61,11 @@ func (kernelContainer) Inspect(netns, ifname string, keys []sysctl.Key) (Contain
 		}
 		st.MAC = l.Attrs().HardwareAddr
 		st.Up = l.Attrs().Flags&net.FlagUp != 0
-		addrs, err := nlx.RetryDump(func() ([]netlink.Addr, error) { return netlink.AddrList(l, netlink.FAMILY_ALL) })
-		if err != nil {
+		if st.L3, err = nlx.ReadL3(l); err != nil {
 			return err
 		}
-		for _, a := range addrs {
-			if p, ok := nlx.Prefix(*a.IPNet); ok {
-				st.Addrs = append(st.Addrs, p)
-			}
-		}
-		routes, err := nlx.RetryDump(func() ([]netlink.Route, error) { return netlink.RouteList(nil, netlink.FAMILY_ALL) })
-		if err != nil {
-			return err
-		}
-		st.Routes = routesOf(routes)
-		st.Sysctls = map[sysctl.Key]string{}
-		for _, k := range keys {
-			if st.Sysctls[k], err = nlx.ProcSys.Read(k); err != nil {
-				return err
-			}
-		}
-		return nil
+		st.Sysctls, err = nlx.ReadSysctls(keys)
+		return err
 	})
 	return st, err
-}
-
-func routesOf(routes []netlink.Route) []Route {
-	var out []Route
-	for _, r := range routes {
-		var rt Route
-		if r.Dst != nil {
-			rt.Dst, _ = nlx.Prefix(*r.Dst)
-		} else if r.Family == netlink.FAMILY_V6 {
-			rt.Dst = netip.MustParsePrefix("::/0")
-		} else {
-			rt.Dst = netip.MustParsePrefix("0.0.0.0/0")
-		}
-		rt.Dst = rt.Dst.Masked()
-		if gw, ok := netip.AddrFromSlice(r.Gw); ok {
-			rt.GW = gw.Unmap()
-		}
-		out = append(out, rt)
-	}
-	return out
 }

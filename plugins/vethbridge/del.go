@@ -16,11 +16,8 @@ func (p *Plugin) load(args *skel.CmdArgs) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := netconf.ValidateContainerID(args.ContainerID); err != nil {
+	if err := netconf.ValidateAttachment(args.ContainerID, args.IfName); err != nil {
 		return nil, err
-	}
-	if err := netconf.ValidateIfName("CNI_IFNAME", args.IfName); err != nil {
-		return nil, cnierr.InvalidEnv("CNI_IFNAME", args.IfName, err.Error())
 	}
 	return c, nil
 }
@@ -57,7 +54,7 @@ func (p *Plugin) del(c *Config, args *skel.CmdArgs) error {
 				return nil
 			}
 			if err := p.IPAM.Del(c.IPAMType, c.Raw); err != nil {
-				return ipamError("releasing addresses with "+c.IPAMType, err)
+				return cnierr.IPAMError("releasing addresses with "+c.IPAMType, err)
 			}
 			return nil
 		}},

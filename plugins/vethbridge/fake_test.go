@@ -19,6 +19,7 @@ import (
 	"github.com/netsteer/netsteer/pkg/nlx"
 	"github.com/netsteer/netsteer/pkg/rps"
 	"github.com/netsteer/netsteer/pkg/sysctl"
+	"github.com/netsteer/netsteer/pkg/sysctl/sysctltest"
 )
 
 // fakeNode is the whole world vethbridge touches, in memory: host links,
@@ -55,23 +56,14 @@ func newFakeNode(t *testing.T, netnsPaths ...string) *fakeNode {
 		links: map[string]HostVeth{}, bridges: map[string][]netip.Prefix{},
 		netns: map[string]map[string]ContainerState{}, ipam: map[string]string{},
 		rules: map[string]bool{}, fail: map[string]error{}, sysctls: map[string]string{},
-		hostProc: t.TempDir(),
 	}
-	for key, v := range map[string]string{
+	n.hostProc = sysctltest.Tree(t, map[string]string{
 		"net/ipv4/ip_forward":            "0",
 		"net/ipv6/conf/all/forwarding":   "0",
 		"net/ipv4/tcp_keepalive_time":    "600",
 		"net/ipv4/tcp_keepalive_intvl":   "75",
 		"net/core/rps_sock_flow_entries": "0",
-	} {
-		f := filepath.Join(n.hostProc, key)
-		if err := os.MkdirAll(filepath.Dir(f), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(f, []byte(v+"\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	}).Root
 	for _, p := range netnsPaths {
 		n.netns[p] = map[string]ContainerState{}
 		n.sysctls[p+":net/ipv4/tcp_keepalive_time"] = "7200"
@@ -250,7 +242,7 @@ func (c *fakeContainer) Configure(netns, ifname string, spec AddrSpec) error {
 	for _, r := range spec.Result.Routes {
 		d, _ := nlx.Prefix(r.Dst)
 		gw, _ := netip.AddrFromSlice(r.GW)
-		st.Routes = append(st.Routes, Route{Dst: d.Masked(), GW: gw.Unmap()})
+		st.Routes = append(st.Routes, nlx.Route{Dst: d.Masked(), GW: gw.Unmap()})
 	}
 	c.n.netns[netns][ifname] = st
 	return nil

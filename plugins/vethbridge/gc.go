@@ -29,7 +29,7 @@ func (p *Plugin) GC(args *skel.CmdArgs) error {
 	if c.IPAMType != "" {
 		errs = append(errs, p.releaseStale(c, valid, stale)...)
 		if err := p.IPAM.GC(c.IPAMType, c.Raw); err != nil {
-			errs = append(errs, ipamError("IPAM GC with "+c.IPAMType, err))
+			errs = append(errs, cnierr.IPAMError("IPAM GC with "+c.IPAMType, err))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -76,7 +76,7 @@ func (p *Plugin) releaseStale(c *Config, valid map[types.GCAttachment]bool, stal
 		}
 		released[a] = true
 		if err := p.Leases.Release(c.IPAMType, c.Raw, a); err != nil {
-			errs = append(errs, ipamError(fmt.Sprintf("releasing addresses of %s/%s with %s", a.ContainerID, a.IfName, c.IPAMType), err))
+			errs = append(errs, cnierr.IPAMError(fmt.Sprintf("releasing addresses of %s/%s with %s", a.ContainerID, a.IfName, c.IPAMType), err))
 		}
 	}
 	return errs

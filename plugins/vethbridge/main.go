@@ -5,6 +5,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -12,8 +13,8 @@ import (
 	"github.com/containernetworking/cni/pkg/types"
 	"github.com/containernetworking/cni/pkg/version"
 
-	"github.com/netsteer/netsteer/pkg/cnierr"
 	"github.com/netsteer/netsteer/pkg/delegate"
+	"github.com/netsteer/netsteer/pkg/leases"
 	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/rps"
 	"github.com/netsteer/netsteer/pkg/sysctl"
@@ -33,7 +34,7 @@ func main() {
 		Container: kernelContainer{},
 		Firewall:  iptables{},
 		IPAM:      delegate.FromEnv(),
-		Leases:    hostLocalLeases{delegate.FromEnv()},
+		Leases:    leases.HostLocal{Plugins: delegate.FromEnv()},
 		Sysctl:    sysctl.FS{Root: "/proc/sys"},
 		NCPU:      ncpu,
 	}
@@ -50,8 +51,9 @@ func checkIfName(command, ifname string) *types.Error {
 	if ifname == "" || command != "ADD" && command != "DEL" && command != "CHECK" {
 		return nil
 	}
-	if err := netconf.ValidateIfName("CNI_IFNAME", ifname); err != nil {
-		return cnierr.InvalidEnv("CNI_IFNAME", ifname, err.Error())
+	var te *types.Error
+	if err := netconf.ValidateEnvIfName(ifname); errors.As(err, &te) {
+		return te
 	}
 	return nil
 }

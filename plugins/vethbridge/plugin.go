@@ -8,6 +8,7 @@ import (
 	current "github.com/containernetworking/cni/pkg/types/100"
 
 	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/nlx"
 	"github.com/netsteer/netsteer/pkg/rps"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
@@ -139,17 +140,10 @@ type HostVeth struct {
 
 // ContainerState is the container interface as the kernel reports it.
 type ContainerState struct {
-	MAC     net.HardwareAddr
-	Up      bool
-	Addrs   []netip.Prefix
-	Routes  []Route
+	MAC net.HardwareAddr
+	Up  bool
+	nlx.L3
 	Sysctls map[sysctl.Key]string
-}
-
-// Route is a route in the container netns.
-type Route struct {
-	Dst netip.Prefix
-	GW  netip.Addr
 }
 
 // RuleSet is one family's network-wide netfilter rules. It depends only
