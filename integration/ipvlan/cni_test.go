@@ -44,10 +44,11 @@ func binDir(t *testing.T) string {
 // plugins run, with a libcni whose cache and host-local store are the
 // test's own temp dirs.
 type node struct {
-	ns      *namespace
-	lib     *libcni.CNIConfig
-	dataDir string
-	bin     string
+	ns       *namespace
+	lib      *libcni.CNIConfig
+	dataDir  string
+	cacheDir string // libcni's
+	bin      string
 }
 
 // master is the node's ipvlan master: an up dummy with MTU 1500.
@@ -55,8 +56,8 @@ const master = "nstm0"
 
 func newNode(t *testing.T) *node {
 	t.Helper()
-	n := &node{ns: newNamespace(t, "node"), dataDir: t.TempDir(), bin: binDir(t)}
-	n.lib = libcni.NewCNIConfigWithCacheDir([]string{n.bin}, t.TempDir(), nil)
+	n := &node{ns: newNamespace(t, "node"), dataDir: t.TempDir(), cacheDir: t.TempDir(), bin: binDir(t)}
+	n.lib = libcni.NewCNIConfigWithCacheDir([]string{n.bin}, n.cacheDir, nil)
 	n.ns.addDummy(t, master, 1500)
 	return n
 }

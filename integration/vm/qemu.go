@@ -16,10 +16,13 @@ import (
 // serial console. TCG because KVM hangs on these hosts; -cpu max because
 // the default model has no RDRAND and the first crypto/rand read stalls;
 // quiet loglevel=0 keeps kernel messages out of the test output; panic=-1
-// with -no-reboot turns a guest panic into QEMU exiting.
+// with -no-reboot turns a guest panic into QEMU exiting. Two vCPUs use
+// multi-threaded TCG on the host's two cores: concurrency tests in the
+// guest run about twice as fast, and the guest can run CPUs in parallel
+// like a node does.
 func QEMUArgs(vmlinuz, initrd string) []string {
 	return []string{
-		"-accel", "tcg", "-cpu", "max", "-m", "1024", "-smp", "1",
+		"-accel", "tcg", "-cpu", "max", "-m", "1024", "-smp", "2",
 		"-nodefaults", "-no-reboot", "-display", "none", "-monitor", "none",
 		"-serial", "stdio",
 		"-kernel", vmlinuz, "-initrd", initrd,
