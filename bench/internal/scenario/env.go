@@ -50,7 +50,7 @@ func Full() Config {
 	return Config{
 		Levels: []int{1, 100, 500, 1000}, Reps: 15, PreloadRules: 10000,
 		ParallelPods: 50, ParallelRounds: 3, VersionExecs: 50,
-		DataReps: 3, RRDuration: 2 * time.Second, IperfDuration: 3 * time.Second,
+		DataReps: 5, RRDuration: 2 * time.Second, IperfDuration: 3 * time.Second,
 		AttachWorkers: 4, GlobalRFS: true, SockFlowValue: 32768,
 	}
 }
