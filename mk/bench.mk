@@ -28,8 +28,11 @@ bench: build bench-tools
 	@echo "==> bench: full run, writing $(BENCH_MD) and $(BENCH_PNG)"
 	$(BIN)/nstbench $(BENCH_COMMON) -md $(BENCH_MD) -png $(BENCH_PNG) -command "make bench" $(BENCH_FLAGS)
 
+# bench-quick prints its tables; its report and plot go to a temp dir that
+# is removed afterwards (BENCH_QUICK_KEEP=1 keeps it and says where).
 bench-quick: build bench-tools
 	@out=$$(mktemp -d /tmp/nst-bench-quick.XXXXXX) && \
-	echo "==> bench-quick: CI sizes, writing into $$out" && \
+	echo "==> bench-quick: CI sizes, report in $$out" && \
 	$(BIN)/nstbench $(BENCH_COMMON) -quick -md $$out/BENCHMARKS.md -png $$out/latency.png \
-		-command "make bench-quick" $(BENCH_FLAGS)
+		-command "make bench-quick" $(BENCH_FLAGS); rc=$$?; \
+	if [ -n "$(BENCH_QUICK_KEEP)" ]; then echo "==> kept $$out"; else rm -rf "$$out"; fi; exit $$rc
