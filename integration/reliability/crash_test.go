@@ -156,17 +156,30 @@ func randomDelay(d time.Duration) time.Duration {
 }
 
 func TestAddKilledAtAnyPointThenDel(t *testing.T) {
-	const nodes, trialsPerNode = 4, 55
+	runKillTrials(t, "ADD", 0, 4, 55, addKillTrials)
+}
+
+// runKillTrials runs trials on each of nodes crash nodes in parallel
+// (numbered from base), records each node's clean timings, and logs the
+// tally under label.
+func runKillTrials(t *testing.T, label string, base, nodes, trialsPerNode int,
+	trials func(*testing.T, *crashNode, int, *crashTally)) {
 	tally := &crashTally{}
 	t.Run("nodes", func(t *testing.T) {
 		for i := range nodes {
 			t.Run(fmt.Sprint(i), func(t *testing.T) {
 				t.Parallel()
-				addKillTrials(t, newCrashNode(t, i), trialsPerNode, tally)
+				cn := newCrashNode(t, base+i)
+				tally.record(func(c *crashTally) {
+					c.addMs = append(c.addMs, ms(cn.addTime))
+					c.firstMs = append(c.firstMs, ms(cn.firstAddTime))
+					c.delMs = append(c.delMs, ms(cn.delTime))
+				})
+				trials(t, cn, trialsPerNode, tally)
 			})
 		}
 	})
-	t.Log(tally.summary("ADD"))
+	t.Log(tally.summary(label))
 	if tally.trials != nodes*trialsPerNode {
 		t.Errorf("ran %d trials, want %d", tally.trials, nodes*trialsPerNode)
 	}
@@ -176,11 +189,6 @@ func TestAddKilledAtAnyPointThenDel(t *testing.T) {
 // re-ADDs the same attachment and DELs it. Every fifth trial starts from a
 // fresh network, so the killed ADD is the network's first.
 func addKillTrials(t *testing.T, cn *crashNode, trials int, tally *crashTally) {
-	tally.record(func(c *crashTally) {
-		c.addMs = append(c.addMs, ms(cn.addTime))
-		c.firstMs = append(c.firstMs, ms(cn.firstAddTime))
-		c.delMs = append(c.delMs, ms(cn.delTime))
-	})
 	complete := true
 	for i := range trials {
 		first := i%5 == 0
@@ -222,30 +230,12 @@ func addKillTrials(t *testing.T, cn *crashNode, trials int, tally *crashTally) {
 }
 
 func TestDelKilledAtAnyPointThenDelAgain(t *testing.T) {
-	const nodes, trialsPerNode = 2, 50
-	tally := &crashTally{}
-	t.Run("nodes", func(t *testing.T) {
-		for i := range nodes {
-			t.Run(fmt.Sprint(i), func(t *testing.T) {
-				t.Parallel()
-				delKillTrials(t, newCrashNode(t, 10+i), trialsPerNode, tally)
-			})
-		}
-	})
-	t.Log(tally.summary("DEL"))
-	if tally.trials != nodes*trialsPerNode {
-		t.Errorf("ran %d trials, want %d", tally.trials, nodes*trialsPerNode)
-	}
+	runKillTrials(t, "DEL", 10, 2, 50, delKillTrials)
 }
 
 // delKillTrials ADDs, kills DEL, runs DEL again, asserts the node is
 // clean, and re-ADDs the same attachment to prove nothing blocks it.
 func delKillTrials(t *testing.T, cn *crashNode, trials int, tally *crashTally) {
-	tally.record(func(c *crashTally) {
-		c.addMs = append(c.addMs, ms(cn.addTime))
-		c.firstMs = append(c.firstMs, ms(cn.firstAddTime))
-		c.delMs = append(c.delMs, ms(cn.delTime))
-	})
 	for i := range trials {
 		id := fmt.Sprintf("crash-del-%d", i)
 		mustRun(t, cn.node, cn.nw, "ADD", id, cn.c.Path())
