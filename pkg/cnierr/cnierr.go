@@ -10,6 +10,8 @@ import (
 	"fmt"
 
 	"github.com/containernetworking/cni/pkg/types"
+
+	"github.com/netsteer/netsteer/pkg/steps"
 )
 
 // netsteer's own codes (CNI reserves 100+ for plugins).
@@ -91,4 +93,20 @@ func IPAMError(what string, err error) error {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	return types.NewError(IPAM, fmt.Sprintf("%s: %v", what, err), "")
+}
+
+// Outcome is the code policy both plugins apply to a failed verb: 103
+// when ADD's rollback failed too (the attachment may be half-configured,
+// whatever the first failure was); else the code of the first
+// *types.Error in err (IPAM 102, netfilter 101, try again 11, …); else 100,
+// a kernel operation. The message is err's full text.
+// A nil err is a nil error (not a typed nil), so verbs return it directly.
+func Outcome(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.As(err, new(*steps.RollbackError)) {
+		return types.NewError(Rollback, err.Error(), "")
+	}
+	return Wrap(Kernel, err)
 }

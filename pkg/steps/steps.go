@@ -27,6 +27,13 @@ type StepError struct {
 func (e *StepError) Error() string { return fmt.Sprintf("%s: %v", e.Step, e.Err) }
 func (e *StepError) Unwrap() error { return e.Err }
 
+// RollbackError is the failure of the rollback that ran after a step
+// failed: the attachment may be half-configured.
+type RollbackError struct{ Err error }
+
+func (e *RollbackError) Error() string { return "rollback: " + e.Err.Error() }
+func (e *RollbackError) Unwrap() error { return e.Err }
+
 // Run runs each step in order. When one fails it runs rollback (the DEL
 // path) and returns the step's error joined with rollback's, if any.
 func Run(list []Step, rollback func() error) error {
@@ -34,7 +41,7 @@ func Run(list []Step, rollback func() error) error {
 		if err := s.Do(); err != nil {
 			stepErr := &StepError{Step: s.Name, Err: err}
 			if rbErr := rollback(); rbErr != nil {
-				return errors.Join(stepErr, fmt.Errorf("rollback: %w", rbErr))
+				return errors.Join(stepErr, &RollbackError{Err: rbErr})
 			}
 			return stepErr
 		}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/containernetworking/cni/pkg/skel"
@@ -51,12 +50,8 @@ func (p *Plugin) add(c *Config, args *skel.CmdArgs) (*attachment, error) {
 		return nil, err
 	}
 	a := &attachment{p: p, c: c, args: args, master: master}
-	if err := steps.Run(a.steps(), a.rollback); err != nil {
-		var rb *rollbackError
-		if errors.As(err, &rb) {
-			return nil, types.NewError(cnierr.Rollback, err.Error(), "")
-		}
-		return nil, cnierr.Wrap(cnierr.Kernel, err)
+	if err := steps.Run(a.steps(), func() error { return p.del(c, args) }); err != nil {
+		return nil, cnierr.Outcome(err)
 	}
 	return a, nil
 }
@@ -162,32 +157,13 @@ func (a *attachment) allocate() error {
 		a.l3 = a.c.PrevResult
 		return nil
 	}
-	res, err := a.p.IPAM.Add(a.c.IPAMType, a.c.Raw)
-	if err != nil {
-		return cnierr.IPAMError("allocating addresses with "+a.c.IPAMType, err)
-	}
-	if len(res.IPs) == 0 {
-		return types.NewError(cnierr.IPAM, fmt.Sprintf("IPAM plugin %s returned no IP addresses", a.c.IPAMType), "")
-	}
+	res, err := a.p.ipam(a.c).Add()
 	a.l3 = res
-	return nil
+	return err
 }
 
 func (a *attachment) configure() error {
 	return a.p.Container.Configure(a.args.Netns, a.args.IfName, a.result())
-}
-
-// rollbackError marks a DEL that failed while undoing a failed ADD.
-type rollbackError struct{ err error }
-
-func (e *rollbackError) Error() string { return e.err.Error() }
-func (e *rollbackError) Unwrap() error { return e.err }
-
-func (a *attachment) rollback() error {
-	if err := a.p.del(a.c, a.args); err != nil {
-		return &rollbackError{err}
-	}
-	return nil
 }
 
 // result is prevResult's interfaces followed by the container interface,
@@ -212,12 +188,8 @@ func (a *attachment) result() *current.Result {
 		res.Routes = a.l3.Routes
 		res.DNS = a.l3.DNS
 	}
-	if !isEmptyDNS(a.c.DNS) {
+	if !netconf.IsEmptyDNS(a.c.DNS) {
 		res.DNS = a.c.DNS
 	}
 	return res
-}
-
-func isEmptyDNS(d types.DNS) bool {
-	return len(d.Nameservers) == 0 && d.Domain == "" && len(d.Search) == 0 && len(d.Options) == 0
 }

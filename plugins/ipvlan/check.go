@@ -56,13 +56,7 @@ func (p *Plugin) check(c *Config, args *skel.CmdArgs) error {
 			return cnierr.Wrap(cnierr.Kernel, err)
 		}
 	}
-	if c.IPAMType == "" {
-		return nil
-	}
-	if err := p.IPAM.Check(c.IPAMType, c.Raw); err != nil {
-		return cnierr.IPAMError("IPAM CHECK with "+c.IPAMType, err)
-	}
-	return nil
+	return p.ipam(c).Check()
 }
 
 // ourInterface is the index of the container interface in prev, or -1.

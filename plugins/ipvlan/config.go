@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -110,7 +109,7 @@ func Load(raw []byte, envArgs string) (*Config, error) {
 	}
 	for _, check := range []func() error{
 		func() error { return netconf.ValidateName(c.Network) },
-		func() error { return checkVersion(c.CNIVersion) },
+		func() error { return netconf.CheckVersion(c.CNIVersion, supportedVersions) },
 		c.checkMaster,
 		func() error { return oneOf("mode", c.Mode, ModeL2, ModeL3, ModeL3S) },
 		func() error { return oneOf("flag", c.Flag, FlagBridge, FlagPrivate, FlagVEPA) },
@@ -123,14 +122,6 @@ func Load(raw []byte, envArgs string) (*Config, error) {
 		}
 	}
 	return c, nil
-}
-
-func checkVersion(v string) error {
-	if !slices.Contains(supportedVersions, v) {
-		return types.NewError(types.ErrIncompatibleCNIVersion,
-			fmt.Sprintf("cniVersion %q is not supported (want one of %v)", v, supportedVersions), "")
-	}
-	return nil
 }
 
 func (c *Config) checkMaster() error {
@@ -166,7 +157,7 @@ func (c *Config) loadPodArgs(args, runtime json.RawMessage, envArgs string) erro
 	var namespaces struct {
 		CNI json.RawMessage `json:"cni"`
 	}
-	if !isNull(args) {
+	if !netconf.IsNull(args) {
 		// Other args namespaces belong to other plugins; only args.cni is ours.
 		if err := json.Unmarshal(args, &namespaces); err != nil {
 			return cnierr.InvalidConfig("args", string(args), err.Error())
@@ -180,7 +171,7 @@ func (c *Config) loadPodArgs(args, runtime json.RawMessage, envArgs string) erro
 		var pod struct {
 			Sysctl map[string]string `json:"sysctl"`
 		}
-		if err := decodePodArgs(src.key, src.raw, &pod); err != nil {
+		if err := netconf.DecodeObject(src.key, src.raw, &pod, podKeys...); err != nil {
 			return err
 		}
 		for k, v := range pod.Sysctl {
@@ -188,41 +179,6 @@ func (c *Config) loadPodArgs(args, runtime json.RawMessage, envArgs string) erro
 		}
 	}
 	return c.Sysctls.Validate("IFNAME", c.PodSysctls)
-}
-
-// decodePodArgs decodes one per-pod object, rejecting keys other than
-// podKeys by name.
-func decodePodArgs(key string, raw json.RawMessage, dst any) error {
-	if isNull(raw) {
-		return nil
-	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &top); err != nil {
-		return cnierr.InvalidConfig(key, string(raw), err.Error())
-	}
-	for _, k := range sortedKeys(top) {
-		if !slices.Contains(podKeys, k) {
-			return cnierr.Unsupported(key+"."+k, string(top[k]))
-		}
-	}
-	if err := json.Unmarshal(raw, dst); err != nil {
-		return cnierr.InvalidConfig(key, string(raw), err.Error())
-	}
-	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
-
-func isNull(raw json.RawMessage) bool {
-	t := bytes.TrimSpace(raw)
-	return len(t) == 0 || bytes.Equal(t, []byte("null"))
 }
 
 func (c *Config) loadPrevResult(n *types.NetConf) (err error) {

@@ -7,7 +7,6 @@ import (
 	"net"
 
 	current "github.com/containernetworking/cni/pkg/types/100"
-	"github.com/containernetworking/plugins/pkg/ipam"
 	"github.com/vishvananda/netlink"
 
 	"github.com/netsteer/netsteer/pkg/netconf"
@@ -22,7 +21,7 @@ func (kernelContainer) Configure(netns, ifname string, res *current.Result) erro
 		if err := announceAddresses(ifname); err != nil {
 			return err
 		}
-		if err := ipam.ConfigureIface(ifname, res); err != nil {
+		if err := nlx.ConfigureInterface(ifname, res); err != nil {
 			return fmt.Errorf("configuring %s: %w", ifname, err)
 		}
 		return nil

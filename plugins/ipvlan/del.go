@@ -7,20 +7,7 @@ import (
 	"github.com/containernetworking/cni/pkg/skel"
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
-	"github.com/netsteer/netsteer/pkg/netconf"
 )
-
-// load parses the config and the CNI args ADD, DEL and CHECK share.
-func (p *Plugin) load(args *skel.CmdArgs) (*Config, error) {
-	c, err := Load(args.StdinData, args.Args)
-	if err != nil {
-		return nil, err
-	}
-	if err := netconf.ValidateAttachment(args.ContainerID, args.IfName); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
 
 // Del is CNI DEL. It never resolves the master, so it works on a node
 // without a default route, and it needs neither prevResult nor a live
@@ -31,10 +18,7 @@ func (p *Plugin) Del(args *skel.CmdArgs) error {
 	if err != nil {
 		return err
 	}
-	if err := p.del(c, args); err != nil {
-		return cnierr.Wrap(cnierr.Kernel, err)
-	}
-	return nil
+	return cnierr.Outcome(p.del(c, args))
 }
 
 // del is also ADD's rollback, so it undoes any prefix of ADD's steps: the
@@ -53,10 +37,6 @@ func (p *Plugin) del(c *Config, args *skel.CmdArgs) error {
 			}
 		}
 	}
-	if c.IPAMType != "" {
-		if err := p.IPAM.Del(c.IPAMType, c.Raw); err != nil {
-			errs = append(errs, cnierr.IPAMError("releasing addresses with "+c.IPAMType, err))
-		}
-	}
+	errs = append(errs, p.ipam(c).Del())
 	return errors.Join(errs...)
 }

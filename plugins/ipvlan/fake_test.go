@@ -13,6 +13,7 @@ import (
 	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
 
+	"github.com/netsteer/netsteer/pkg/ipam"
 	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/nlx"
 	"github.com/netsteer/netsteer/pkg/sysctl"
@@ -47,7 +48,8 @@ type fakeLink struct {
 var (
 	_ Masters      = (*fakeMasters)(nil)
 	_ ContainerNet = (*fakeContainer)(nil)
-	_ IPAM         = (*fakeIPAM)(nil)
+	_ ipam.Exec    = (*fakeIPAM)(nil)
+	_ ipam.Leases  = (*fakeIPAM)(nil)
 )
 
 // newFakeNode makes a node with master "nstm0" (index 7, MTU 1500, up)

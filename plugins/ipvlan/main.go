@@ -6,15 +6,22 @@
 package main
 
 import (
+	"os"
+
 	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/version"
 
 	"github.com/netsteer/netsteer/pkg/delegate"
 	"github.com/netsteer/netsteer/pkg/leases"
+	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
 
 func main() {
+	if err := netconf.CheckEnv(os.Getenv("CNI_COMMAND"), os.Getenv("CNI_IFNAME")); err != nil {
+		_ = err.Print()
+		os.Exit(1)
+	}
 	p := &Plugin{
 		Masters:   kernelMasters{},
 		Container: kernelContainer{},

@@ -3,9 +3,9 @@ package main
 import (
 	"net"
 
-	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
 
+	"github.com/netsteer/netsteer/pkg/ipam"
 	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/nlx"
 	"github.com/netsteer/netsteer/pkg/sysctl"
@@ -17,9 +17,9 @@ import (
 type Plugin struct {
 	Masters   Masters
 	Container ContainerNet
-	IPAM      IPAM
+	IPAM      ipam.Exec
 	// Leases finds and releases the addresses of attachments GC collects.
-	Leases Leases
+	Leases ipam.Leases
 	// Sysctl is the host's /proc/sys, read for inheritSysctls.
 	Sysctl sysctl.FS
 }
@@ -55,26 +55,6 @@ type ContainerNet interface {
 	WriteSysctls(netns string, settings []netconf.Setting) error
 	// Inspect reports ifname's state and the values of keys in the netns.
 	Inspect(netns, ifname string, keys []sysctl.Key) (ContainerState, error)
-}
-
-// IPAM runs the delegated IPAM plugin with the network config.
-type IPAM interface {
-	Add(plugin string, conf []byte) (*current.Result, error)
-	Del(plugin string, conf []byte) error
-	Check(plugin string, conf []byte) error
-	GC(plugin string, conf []byte) error
-	Status(plugin string, conf []byte) error
-}
-
-// Leases is what GC needs from IPAM beyond forwarding GC to it: who holds
-// an address, and releasing an attachment other than the one in the
-// environment. host-local implements no GC of its own.
-type Leases interface {
-	// Holders lists the attachments holding an address of network; nil
-	// for IPAM plugins whose store cannot be read.
-	Holders(plugin string, conf []byte, network string) ([]types.GCAttachment, error)
-	// Release runs the IPAM plugin's DEL for attachment a.
-	Release(plugin string, conf []byte, a types.GCAttachment) error
 }
 
 // Master is the parent device as the kernel reports it.
@@ -119,4 +99,9 @@ type ContainerState struct {
 	Up          bool
 	nlx.L3
 	Sysctls map[sysctl.Key]string
+}
+
+// ipam is the config's IPAM plugin, bound once: a no-op without IPAM.
+func (p *Plugin) ipam(c *Config) ipam.Client {
+	return ipam.Client{Type: c.IPAMType, Conf: c.Raw, Network: c.Network, Exec: p.IPAM, Leases: p.Leases}
 }

@@ -50,7 +50,7 @@ func (p *Plugin) Add(args *skel.CmdArgs) error {
 	}
 	a, err := p.add(c, args)
 	if err != nil {
-		return cnierr.Wrap(cnierr.Kernel, err)
+		return cnierr.Outcome(err)
 	}
 	return types.PrintResult(a.result(), c.CNIVersion)
 }
@@ -136,17 +136,8 @@ func (a *attachment) writeSysctls() error {
 
 // allocate runs IPAM ADD; without IPAM the attachment is L2 only.
 func (a *attachment) allocate() (err error) {
-	if a.c.IPAMType == "" {
-		return nil
-	}
-	a.ipam, err = a.p.IPAM.Add(a.c.IPAMType, a.c.Raw)
-	if err != nil {
-		return cnierr.IPAMError("allocating addresses with "+a.c.IPAMType, err)
-	}
-	if len(a.ipam.IPs) == 0 {
-		return fmt.Errorf("IPAM plugin %s returned no IP addresses", a.c.IPAMType)
-	}
-	return nil
+	a.ipam, err = a.p.ipam(a.c).Add()
+	return err
 }
 
 func (a *attachment) configure() error {
@@ -221,7 +212,7 @@ func (a *attachment) result() *current.Result {
 	if cr := a.containerResult(); cr != nil {
 		res.IPs, res.Routes, res.DNS = cr.IPs, cr.Routes, cr.DNS
 	}
-	if !isEmptyDNS(a.c.DNS) {
+	if !netconf.IsEmptyDNS(a.c.DNS) {
 		res.DNS = a.c.DNS
 	}
 	return res
@@ -235,10 +226,6 @@ func (a *attachment) interfaces() []*current.Interface {
 		{Name: a.host.Name, Mac: a.host.MAC.String()},
 		{Name: a.cont.Name, Mac: a.cont.MAC.String(), Sandbox: a.args.Netns},
 	}
-}
-
-func isEmptyDNS(d types.DNS) bool {
-	return len(d.Nameservers) == 0 && d.Domain == "" && len(d.Search) == 0 && len(d.Options) == 0
 }
 
 func hasDefaultRoute(routes []*types.Route, v6 bool) bool {

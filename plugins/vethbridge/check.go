@@ -36,7 +36,7 @@ func (p *Plugin) check(c *Config, args *skel.CmdArgs) error {
 		p.checkHostVeth, p.checkContainer, p.checkForwarding, p.checkRules, p.checkIPAM,
 	} {
 		if err := check(c, args); err != nil {
-			return cnierr.Wrap(cnierr.Kernel, err)
+			return cnierr.Outcome(err)
 		}
 	}
 	return nil
@@ -138,12 +138,4 @@ func (p *Plugin) checkRules(c *Config, _ *skel.CmdArgs) error {
 	return nil
 }
 
-func (p *Plugin) checkIPAM(c *Config, _ *skel.CmdArgs) error {
-	if c.IPAMType == "" {
-		return nil
-	}
-	if err := p.IPAM.Check(c.IPAMType, c.Raw); err != nil {
-		return cnierr.IPAMError("IPAM CHECK with "+c.IPAMType, err)
-	}
-	return nil
-}
+func (p *Plugin) checkIPAM(c *Config, _ *skel.CmdArgs) error { return p.ipam(c).Check() }

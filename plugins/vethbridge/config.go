@@ -3,13 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"net"
 	"net/netip"
 
 	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
-	"github.com/containernetworking/cni/pkg/version"
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
 	"github.com/netsteer/netsteer/pkg/netconf"
@@ -109,6 +107,10 @@ type rpsConf struct {
 	SockFlowEntries int    `json:"sockFlowEntries"`
 }
 
+// podKeys are the keys of podArgs; any other is refused by name ("ipam"
+// and "dns" belong to others).
+var podKeys = []string{"mac", "ips", "sysctl"}
+
 // podArgs is what a runtime may pass per pod, in args.cni or runtimeConfig.
 type podArgs struct {
 	MAC    string            `json:"mac"`
@@ -143,7 +145,7 @@ func Load(raw []byte, envArgs string, ncpu int) (*Config, error) {
 	}
 	for _, check := range []func() error{
 		func() error { return netconf.ValidateName(c.Network) },
-		func() error { return validateVersion(c.CNIVersion) },
+		func() error { return netconf.CheckVersion(c.CNIVersion, supportedVersions) },
 		func() error { return netconf.ValidateIfName("bridge", c.Bridge) },
 		func() error { return validateRange("mtu", c.MTU, 0, 65535, "0 (kernel default) or 68..65535") },
 		func() error { return validateRange("vlan", c.VLAN, 0, 4094, "0..4094") },
@@ -178,17 +180,10 @@ func rejectUnsupported(f *fileConf) error {
 	return nil
 }
 
-func validateVersion(v string) error {
-	if v == "" {
-		return nil // the spec's default, 0.1.0-compatible handling is done by skel
-	}
-	for _, s := range version.All.SupportedVersions() {
-		if s == v {
-			return nil
-		}
-	}
-	return types.NewError(types.ErrIncompatibleCNIVersion, fmt.Sprintf("cniVersion %q is not supported", v), "")
-}
+// supportedVersions are the config versions vethbridge accepts: upstream
+// bridge's, but not 0.1.0, which is what skel makes of an empty
+// cniVersion (refused, as in ipvlan).
+var supportedVersions = []string{"0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"}
 
 func validateRange(key string, v, lo, hi int, want string) error {
 	if v < lo || v > hi {
@@ -249,10 +244,10 @@ func (c *Config) loadPodArgs(args, runtime json.RawMessage, envArgs string) erro
 		}
 	}
 	var fromArgs, fromRuntime podArgs
-	if err := decodeStrict("args.cni", namespaces.CNI, &fromArgs); err != nil {
+	if err := netconf.DecodeObject("args.cni", namespaces.CNI, &fromArgs, podKeys...); err != nil {
 		return err
 	}
-	if err := decodeStrict("runtimeConfig", runtime, &fromRuntime); err != nil {
+	if err := netconf.DecodeObject("runtimeConfig", runtime, &fromRuntime, podKeys...); err != nil {
 		return err
 	}
 	mac := string(env.MAC)
@@ -275,27 +270,6 @@ func (c *Config) loadPodArgs(args, runtime json.RawMessage, envArgs string) erro
 		}
 	}
 	return c.Sysctls.Validate("IFNAME", c.PodSysctls)
-}
-
-// decodeStrict decodes one of netsteer's optional sub-objects, rejecting
-// keys it does not know by name ("ipam" and "dns" belong to others).
-func decodeStrict(key string, raw json.RawMessage, dst any) error {
-	if len(raw) == 0 || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
-		return nil
-	}
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &top); err != nil {
-		return cnierr.InvalidConfig(key, string(raw), err.Error())
-	}
-	for k := range top {
-		if k != "mac" && k != "ips" && k != "sysctl" {
-			return cnierr.Unsupported(key+"."+k, string(top[k]))
-		}
-	}
-	if err := json.Unmarshal(raw, dst); err != nil {
-		return cnierr.InvalidConfig(key, string(raw), err.Error())
-	}
-	return nil
 }
 
 func (c *Config) loadPrevResult(n *types.NetConf) (err error) {

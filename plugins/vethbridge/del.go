@@ -6,21 +6,8 @@ import (
 	"github.com/containernetworking/cni/pkg/skel"
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
-	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/steps"
 )
-
-// load parses the config and the CNI args every command shares.
-func (p *Plugin) load(args *skel.CmdArgs) (*Config, error) {
-	c, err := Load(args.StdinData, args.Args, p.NCPU)
-	if err != nil {
-		return nil, err
-	}
-	if err := netconf.ValidateAttachment(args.ContainerID, args.IfName); err != nil {
-		return nil, err
-	}
-	return c, nil
-}
 
 // Del is CNI DEL. It needs neither the netns nor prevResult: the host veth
 // is found by its derived name (deleting it removes the container end too)
@@ -30,10 +17,7 @@ func (p *Plugin) Del(args *skel.CmdArgs) error {
 	if err != nil {
 		return err
 	}
-	if err := p.del(c, args); err != nil {
-		return cnierr.Wrap(cnierr.Kernel, err)
-	}
-	return nil
+	return cnierr.Outcome(p.del(c, args))
 }
 
 // del is also ADD's rollback, so it must undo any prefix of ADD's steps.
@@ -49,14 +33,6 @@ func (p *Plugin) del(c *Config, args *skel.CmdArgs) error {
 			}
 			return nil
 		}},
-		steps.Step{Name: "ipam", Do: func() error {
-			if c.IPAMType == "" {
-				return nil
-			}
-			if err := p.IPAM.Del(c.IPAMType, c.Raw); err != nil {
-				return cnierr.IPAMError("releasing addresses with "+c.IPAMType, err)
-			}
-			return nil
-		}},
+		steps.Step{Name: "ipam", Do: p.ipam(c).Del},
 	).Do()
 }

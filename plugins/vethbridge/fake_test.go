@@ -15,6 +15,7 @@ import (
 	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
 
+	"github.com/netsteer/netsteer/pkg/ipam"
 	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/nlx"
 	"github.com/netsteer/netsteer/pkg/rps"
@@ -44,8 +45,8 @@ var (
 	_ HostNet      = (*fakeHost)(nil)
 	_ ContainerNet = (*fakeContainer)(nil)
 	_ Firewall     = (*fakeFirewall)(nil)
-	_ IPAM         = (*fakeIPAM)(nil)
-	_ Leases       = (*fakeIPAM)(nil)
+	_ ipam.Exec    = (*fakeIPAM)(nil)
+	_ ipam.Leases  = (*fakeIPAM)(nil)
 )
 
 // newFakeNode makes a node whose host /proc/sys is a temp dir holding

@@ -5,12 +5,10 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 
 	"github.com/containernetworking/cni/pkg/skel"
-	"github.com/containernetworking/cni/pkg/types"
 	"github.com/containernetworking/cni/pkg/version"
 
 	"github.com/netsteer/netsteer/pkg/delegate"
@@ -21,7 +19,7 @@ import (
 )
 
 func main() {
-	if err := checkIfName(os.Getenv("CNI_COMMAND"), os.Getenv("CNI_IFNAME")); err != nil {
+	if err := netconf.CheckEnv(os.Getenv("CNI_COMMAND"), os.Getenv("CNI_IFNAME")); err != nil {
 		_ = err.Print()
 		os.Exit(1)
 	}
@@ -40,20 +38,5 @@ func main() {
 	}
 	skel.PluginMainFuncs(skel.CNIFuncs{
 		Add: p.Add, Del: p.Del, Check: p.Check, GC: p.GC, Status: p.Status,
-	}, version.All, "netsteer vethbridge")
-}
-
-// checkIfName refuses a bad CNI_IFNAME before skel does: skel's message
-// ("interface name contains / or : or whitespace characters") names
-// neither the variable nor the value, so a runtime's log would not say
-// what to fix. An absent one is left to skel, which names it.
-func checkIfName(command, ifname string) *types.Error {
-	if ifname == "" || command != "ADD" && command != "DEL" && command != "CHECK" {
-		return nil
-	}
-	var te *types.Error
-	if err := netconf.ValidateEnvIfName(ifname); errors.As(err, &te) {
-		return te
-	}
-	return nil
+	}, version.PluginSupports(supportedVersions...), "netsteer vethbridge")
 }

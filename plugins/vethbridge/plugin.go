@@ -4,9 +4,9 @@ import (
 	"net"
 	"net/netip"
 
-	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
 
+	"github.com/netsteer/netsteer/pkg/ipam"
 	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/nlx"
 	"github.com/netsteer/netsteer/pkg/rps"
@@ -20,9 +20,9 @@ type Plugin struct {
 	Host      HostNet
 	Container ContainerNet
 	Firewall  Firewall
-	IPAM      IPAM
+	IPAM      ipam.Exec
 	// Leases finds and releases the addresses of attachments GC collects.
-	Leases Leases
+	Leases ipam.Leases
 	// Sysctl is the host's /proc/sys: inherited values, forwarding and the
 	// global RFS table are read and written through it.
 	Sysctl sysctl.FS
@@ -74,26 +74,6 @@ type Firewall interface {
 	CheckRules(rs RuleSet) error
 	// Usable reports whether rules can be managed at all (STATUS).
 	Usable(ipv6 bool) error
-}
-
-// IPAM runs the delegated IPAM plugin with the network config.
-type IPAM interface {
-	Add(plugin string, conf []byte) (*current.Result, error)
-	Del(plugin string, conf []byte) error
-	Check(plugin string, conf []byte) error
-	GC(plugin string, conf []byte) error
-	Status(plugin string, conf []byte) error
-}
-
-// Leases is what GC needs from IPAM beyond forwarding GC to it: who holds
-// an address, and releasing an attachment other than the one in the
-// environment.
-type Leases interface {
-	// Holders lists the attachments holding an address of network; nil
-	// for IPAM plugins whose store vethbridge cannot read.
-	Holders(plugin string, conf []byte, network string) ([]types.GCAttachment, error)
-	// Release runs the IPAM plugin's DEL for attachment a.
-	Release(plugin string, conf []byte, a types.GCAttachment) error
 }
 
 // Link names a link and its MAC, for the result.
@@ -157,4 +137,9 @@ type RuleSet struct {
 	Masquerade bool
 	Subnets    []netip.Prefix
 	NoMasq     []netip.Prefix
+}
+
+// ipam is the config's IPAM plugin, bound once: a no-op without IPAM.
+func (p *Plugin) ipam(c *Config) ipam.Client {
+	return ipam.Client{Type: c.IPAMType, Conf: c.Raw, Network: c.Network, Exec: p.IPAM, Leases: p.Leases}
 }

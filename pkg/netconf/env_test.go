@@ -1,11 +1,11 @@
-package main
+package netconf
 
 import (
 	"strings"
 	"testing"
 )
 
-func TestCheckIfNameNamesTheValue(t *testing.T) {
+func TestCheckEnvNamesTheValue(t *testing.T) {
 	for _, tc := range []struct {
 		command, ifname string
 		bad             bool
@@ -19,13 +19,13 @@ func TestCheckIfNameNamesTheValue(t *testing.T) {
 		{"GC", "eth 0", false}, // GC and STATUS take no interface
 		{"STATUS", "eth 0", false},
 	} {
-		err := checkIfName(tc.command, tc.ifname)
+		err := CheckEnv(tc.command, tc.ifname)
 		if (err != nil) != tc.bad {
-			t.Errorf("checkIfName(%q, %q) = %v, want error %v", tc.command, tc.ifname, err, tc.bad)
+			t.Errorf("CheckEnv(%q, %q) = %v, want error %v", tc.command, tc.ifname, err, tc.bad)
 			continue
 		}
 		if err != nil && (err.Code != 4 || !strings.Contains(err.Msg, "CNI_IFNAME") || !strings.Contains(err.Msg, tc.ifname)) {
-			t.Errorf("checkIfName(%q, %q) = code %d %q, want code 4 naming CNI_IFNAME and the value", tc.command, tc.ifname, err.Code, err.Msg)
+			t.Errorf("CheckEnv(%q, %q) = code %d %q, want code 4 naming CNI_IFNAME and the value", tc.command, tc.ifname, err.Code, err.Msg)
 		}
 	}
 }

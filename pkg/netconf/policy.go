@@ -1,0 +1,81 @@
+package netconf
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+
+	"github.com/containernetworking/cni/pkg/types"
+
+	"github.com/netsteer/netsteer/pkg/cnierr"
+)
+
+// CheckVersion accepts a config's cniVersion when it is one of supported.
+// An empty one is refused like any other unsupported version, in both
+// plugins: the spec requires the key, and skel would read "" as 0.1.0,
+// whose results have no interface list.
+func CheckVersion(v string, supported []string) error {
+	if v != "" && slices.Contains(supported, v) {
+		return nil
+	}
+	return types.NewError(types.ErrIncompatibleCNIVersion,
+		fmt.Sprintf("cniVersion %q is not supported (want one of %v)", v, supported), "")
+}
+
+// CheckEnv refuses a bad CNI_IFNAME for the verbs that use it (ADD, DEL,
+// CHECK) before skel does: skel's message names neither the variable nor
+// the value, so a runtime's log would not say what to fix. An absent one
+// is left to skel, which names it. The plugins' main calls it first.
+func CheckEnv(command, ifname string) *types.Error {
+	if ifname == "" || command != "ADD" && command != "DEL" && command != "CHECK" {
+		return nil
+	}
+	var te *types.Error
+	if err := ValidateEnvIfName(ifname); errors.As(err, &te) {
+		return te
+	}
+	return nil
+}
+
+// DecodeObject decodes the optional JSON object at key (absent or null
+// leaves dst alone), refusing any key not in allowed with code 2 naming
+// the first unknown key in sorted order, so the answer never depends on
+// map order.
+func DecodeObject(key string, raw json.RawMessage, dst any, allowed ...string) error {
+	if IsNull(raw) {
+		return nil
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &top); err != nil {
+		return cnierr.InvalidConfig(key, string(raw), err.Error())
+	}
+	var unknown []string
+	for k := range top {
+		if !slices.Contains(allowed, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		return cnierr.Unsupported(key+"."+unknown[0], string(top[unknown[0]]))
+	}
+	if err := json.Unmarshal(raw, dst); err != nil {
+		return cnierr.InvalidConfig(key, string(raw), err.Error())
+	}
+	return nil
+}
+
+// IsNull reports whether raw is absent or JSON null.
+func IsNull(raw json.RawMessage) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) == 0 || bytes.Equal(t, []byte("null"))
+}
+
+// IsEmptyDNS reports whether d sets nothing, so a config's "dns" does not
+// replace IPAM's.
+func IsEmptyDNS(d types.DNS) bool {
+	return len(d.Nameservers) == 0 && d.Domain == "" && len(d.Search) == 0 && len(d.Options) == 0
+}
