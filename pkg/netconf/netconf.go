@@ -1,9 +1,9 @@
 // Package netconf holds the config handling both netsteer plugins share:
 // strict decoding (an unknown key is an error naming it, never ignored),
 // CNI_ARGS, the container's sysctl settings with the per-pod allowlist,
-// and the check that CNI_NETNS is not the plugin's own namespace. Every
-// function here is pure apart from CheckNetns, so the tables in the tests
-// cover each key and each error without root.
+// and the policy both plugins apply the same way (cniVersion, CNI_IFNAME).
+// Every function here is pure, so the tables in the tests cover each key
+// and each error without root. (CNI_NETNS is pkg/netns's.)
 package netconf
 
 import (

@@ -1,6 +1,6 @@
 // Package nlx holds the small netlink and address helpers both plugins
 // use: dumps retried when the kernel interrupts them, idempotent deletes,
-// netip conversions, and running a function inside a netns.
+// and netip conversions.
 package nlx
 
 import (
@@ -9,10 +9,10 @@ import (
 	"net"
 	"net/netip"
 
-	"github.com/containernetworking/plugins/pkg/ns"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
 
@@ -67,19 +67,14 @@ func IPNet(p netip.Prefix) *net.IPNet {
 	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
 }
 
-// InNetns runs f on a thread inside the netns at path.
-func InNetns(path string, f func() error) error {
-	return ns.WithNetNSPath(path, func(ns.NetNS) error { return f() })
-}
-
-// ProcSys is /proc/sys as seen from the calling thread: inside InNetns,
+// ProcSys is /proc/sys as seen from the calling thread: inside netns.NS.Do,
 // /proc/sys/net shows that namespace's values (the opener's netns counts).
 var ProcSys = sysctl.FS{Root: "/proc/sys"}
 
-// HasLink reports whether ifname exists in the netns at path.
-func HasLink(path, ifname string) (bool, error) {
+// HasLink reports whether ifname exists in target.
+func HasLink(target *netns.NS, ifname string) (bool, error) {
 	found := false
-	err := InNetns(path, func() error {
+	err := target.Do(func() error {
 		_, err := netlink.LinkByName(ifname)
 		if IsNotFound(err) {
 			return nil

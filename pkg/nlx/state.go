@@ -10,6 +10,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
 
@@ -99,9 +100,9 @@ func hasRoute(routes []Route, r *types.Route) bool {
 	})
 }
 
-// WriteSysctls writes each setting, in order, inside the netns at path.
-func WriteSysctls(netns string, settings []netconf.Setting) error {
-	return InNetns(netns, func() error {
+// WriteSysctls writes each setting, in order, inside target.
+func WriteSysctls(target *netns.NS, settings []netconf.Setting) error {
+	return target.Do(func() error {
 		for _, s := range settings {
 			if err := ProcSys.Write(s.Key, s.Value); err != nil {
 				return fmt.Errorf("sysctl %s=%q in the container: %w", s.Key, s.Value, err)

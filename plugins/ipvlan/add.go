@@ -9,15 +9,18 @@ import (
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
 	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/steps"
 )
 
 // attachment is one ADD in progress: the config, the CNI args, and what
 // the steps have learned so far.
 type attachment struct {
-	p      *Plugin
-	c      *Config
-	args   *skel.CmdArgs
+	p    *Plugin
+	c    *Config
+	args *skel.CmdArgs
+	// ns is CNI_NETNS, opened and verified once; no step uses the path.
+	ns     *netns.NS
 	master Master
 
 	link Link
@@ -33,10 +36,12 @@ func (p *Plugin) Add(args *skel.CmdArgs) error {
 	if err != nil {
 		return err
 	}
-	if err := netconf.CheckNetns(args.Netns); err != nil {
+	target, err := p.OpenNetns(args.Netns)
+	if err != nil {
 		return err
 	}
-	a, err := p.add(c, args)
+	defer target.Close()
+	a, err := p.add(c, args, target)
 	if err != nil {
 		return err
 	}
@@ -44,13 +49,13 @@ func (p *Plugin) Add(args *skel.CmdArgs) error {
 }
 
 // add is ADD after the config and CNI_NETNS passed their checks.
-func (p *Plugin) add(c *Config, args *skel.CmdArgs) (*attachment, error) {
-	master, err := p.preflight(c, args)
+func (p *Plugin) add(c *Config, args *skel.CmdArgs, target *netns.NS) (*attachment, error) {
+	master, err := p.preflight(c, args, target)
 	if err != nil {
 		return nil, err
 	}
-	a := &attachment{p: p, c: c, args: args, master: master}
-	if err := steps.Run(a.steps(), func() error { return p.del(c, args) }); err != nil {
+	a := &attachment{p: p, c: c, args: args, ns: target, master: master}
+	if err := steps.Run(a.steps(), func() error { return p.del(c, args, target) }); err != nil {
 		return nil, cnierr.Outcome(err)
 	}
 	return a, nil
@@ -58,8 +63,8 @@ func (p *Plugin) add(c *Config, args *skel.CmdArgs) (*attachment, error) {
 
 // preflight checks what ADD needs from the netns and the master, and
 // returns the master. It creates nothing.
-func (p *Plugin) preflight(c *Config, args *skel.CmdArgs) (Master, error) {
-	exists, err := p.Container.HasLink(args.Netns, args.IfName)
+func (p *Plugin) preflight(c *Config, args *skel.CmdArgs, target *netns.NS) (Master, error) {
+	exists, err := p.Container.HasLink(target, args.IfName)
 	if err != nil {
 		return Master{}, cnierr.Wrap(cnierr.Kernel, fmt.Errorf("looking up %s in %s: %w", args.IfName, args.Netns, err))
 	}
@@ -70,7 +75,7 @@ func (p *Plugin) preflight(c *Config, args *skel.CmdArgs) (Master, error) {
 	if c.IPAMType == "" && (c.PrevResult == nil || len(c.PrevResult.IPs) == 0) {
 		return Master{}, cnierr.InvalidConfig("ipam", "(absent)", "required unless chained after a plugin whose result has IPs")
 	}
-	m, err := p.addMaster(c, args.Netns)
+	m, err := p.addMaster(c, target)
 	if err != nil {
 		return Master{}, err
 	}
@@ -82,7 +87,7 @@ func (p *Plugin) preflight(c *Config, args *skel.CmdArgs) (Master, error) {
 
 // addMaster is the master ADD uses: the configured one, else a chained
 // plugin's interface, else the default route's.
-func (p *Plugin) addMaster(c *Config, netns string) (Master, error) {
+func (p *Plugin) addMaster(c *Config, target *netns.NS) (Master, error) {
 	name := c.Master
 	if name == "" {
 		var err error
@@ -90,15 +95,15 @@ func (p *Plugin) addMaster(c *Config, netns string) (Master, error) {
 			return Master{}, err
 		}
 	}
-	return p.lookupMaster(c, netns, name)
+	return p.lookupMaster(c, target, name)
 }
 
 // lookupMaster finds the master by name, or by the default route when
 // name is empty, in the container netns when linkInContainer.
-func (p *Plugin) lookupMaster(c *Config, netns, name string) (Master, error) {
-	where := ""
+func (p *Plugin) lookupMaster(c *Config, target *netns.NS, name string) (Master, error) {
+	var where *netns.NS
 	if c.LinkInContainer {
-		where = netns
+		where = target
 	}
 	m, err := p.Masters.Lookup(where, name)
 	switch {
@@ -127,7 +132,7 @@ func (a *attachment) steps() []steps.Step {
 
 func (a *attachment) addLink() error {
 	return a.p.Container.AddIPVlan(IPVlanSpec{
-		Netns:             a.args.Netns,
+		Netns:             a.ns,
 		Name:              tempName(a.c.Network, a.args.ContainerID, a.args.IfName),
 		Alias:             linkAlias(a.c.Network, a.args.ContainerID, a.args.IfName),
 		Master:            a.master,
@@ -139,7 +144,7 @@ func (a *attachment) addLink() error {
 }
 
 func (a *attachment) rename() (err error) {
-	a.link, err = a.p.Container.Rename(a.args.Netns, tempName(a.c.Network, a.args.ContainerID, a.args.IfName), a.args.IfName)
+	a.link, err = a.p.Container.Rename(a.ns, tempName(a.c.Network, a.args.ContainerID, a.args.IfName), a.args.IfName)
 	return err
 }
 
@@ -148,7 +153,7 @@ func (a *attachment) writeSysctls() error {
 	if err != nil || len(settings) == 0 {
 		return err
 	}
-	return a.p.Container.WriteSysctls(a.args.Netns, settings)
+	return a.p.Container.WriteSysctls(a.ns, settings)
 }
 
 // allocate runs IPAM ADD, or takes prevResult's IPs when chained without IPAM.
@@ -163,7 +168,7 @@ func (a *attachment) allocate() error {
 }
 
 func (a *attachment) configure() error {
-	return a.p.Container.Configure(a.args.Netns, a.args.IfName, a.result())
+	return a.p.Container.Configure(a.ns, a.args.IfName, a.result())
 }
 
 // result is prevResult's interfaces followed by the container interface,

@@ -8,7 +8,7 @@ import (
 	current "github.com/containernetworking/cni/pkg/types/100"
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
-	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/nlx"
 )
 
@@ -19,14 +19,16 @@ func (p *Plugin) Check(args *skel.CmdArgs) error {
 	if err != nil {
 		return err
 	}
-	if err := netconf.CheckNetns(args.Netns); err != nil {
+	target, err := p.OpenNetns(args.Netns)
+	if err != nil {
 		return err
 	}
-	return p.check(c, args)
+	defer target.Close()
+	return p.check(c, args, target)
 }
 
 // check verifies a validated config's attachment against the kernel.
-func (p *Plugin) check(c *Config, args *skel.CmdArgs) error {
+func (p *Plugin) check(c *Config, args *skel.CmdArgs, target *netns.NS) error {
 	if c.PrevResult == nil {
 		return cnierr.InvalidConfig("prevResult", "(absent)", "CHECK needs the result of ADD")
 	}
@@ -34,7 +36,7 @@ func (p *Plugin) check(c *Config, args *skel.CmdArgs) error {
 	if idx < 0 {
 		return cnierr.InvalidConfig("prevResult", "(object)", fmt.Sprintf("no interface %s in sandbox %s", args.IfName, args.Netns))
 	}
-	m, err := p.lookupMaster(c, args.Netns, checkMasterName(c, idx))
+	m, err := p.lookupMaster(c, target, checkMasterName(c, idx))
 	if err != nil {
 		return err
 	}
@@ -42,7 +44,7 @@ func (p *Plugin) check(c *Config, args *skel.CmdArgs) error {
 	if err != nil {
 		return cnierr.Wrap(cnierr.Kernel, err)
 	}
-	st, err := p.Container.Inspect(args.Netns, args.IfName, nlx.Keys(settings))
+	st, err := p.Container.Inspect(target, args.IfName, nlx.Keys(settings))
 	if err != nil {
 		return cnierr.Wrap(cnierr.Kernel, fmt.Errorf("container interface %s: %w", args.IfName, err))
 	}

@@ -8,16 +8,128 @@ import (
 
 	current "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 
 	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/nlx"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
 
-// The container side of kernelContainer: addresses, sysctls, inspection.
+// kernelContainer is ContainerNet on netlink and procfs, entering the
+// container netns on a locked thread for each call.
+type kernelContainer struct{}
 
-func (kernelContainer) Configure(netns, ifname string, res *current.Result) error {
-	return nlx.InNetns(netns, func() error {
+var _ ContainerNet = kernelContainer{}
+
+func (kernelContainer) HasLink(target *netns.NS, ifname string) (bool, error) {
+	return nlx.HasLink(target, ifname)
+}
+
+func (kernelContainer) AddIPVlan(spec IPVlanSpec) error {
+	target := spec.Netns
+	// A link left by a crashed ADD of this attachment carries this name.
+	if err := target.Do(func() error { return deleteIPVlan(spec.Name, "") }); err != nil {
+		return err
+	}
+	if err := createIPVlan(target, spec); err != nil {
+		return fmt.Errorf("creating ipvlan %s on %s: %w", spec.Name, spec.Master.Name, err)
+	}
+	return target.Do(func() error {
+		l, err := netlink.LinkByName(spec.Name)
+		if err != nil {
+			return fmt.Errorf("looking up new ipvlan %s: %w", spec.Name, err)
+		}
+		if err := netlink.LinkSetAlias(l, spec.Alias); err != nil {
+			return fmt.Errorf("setting alias of ipvlan %s: %w", spec.Name, err)
+		}
+		return nil
+	})
+}
+
+// createIPVlan creates the link in target. The parent index is resolved in
+// the netns the request is sent from: the container's for a master inside
+// it, else the plugin's own, with the link born in the container's netns
+// and never visible on the host.
+func createIPVlan(target *netns.NS, spec IPVlanSpec) error {
+	link := &netlink.IPVlan{
+		LinkAttrs: netlink.LinkAttrs{
+			Name: spec.Name, MTU: spec.MTU, ParentIndex: spec.Master.Index, TxQLen: -1,
+		},
+		Mode: netlinkMode(spec.Mode),
+		Flag: netlinkFlag(spec.Flag),
+	}
+	if spec.MasterInContainer {
+		return target.Do(func() error { return netlink.LinkAdd(link) })
+	}
+	link.Namespace = netlink.NsFd(target.Fd())
+	return netlink.LinkAdd(link)
+}
+
+func netlinkMode(m Mode) netlink.IPVlanMode {
+	switch m {
+	case ModeL3:
+		return netlink.IPVLAN_MODE_L3
+	case ModeL3S:
+		return netlink.IPVLAN_MODE_L3S
+	}
+	return netlink.IPVLAN_MODE_L2
+}
+
+func netlinkFlag(f Flag) netlink.IPVlanFlag {
+	switch f {
+	case FlagPrivate:
+		return netlink.IPVLAN_FLAG_PRIVATE
+	case FlagVEPA:
+		return netlink.IPVLAN_FLAG_VEPA
+	}
+	return netlink.IPVLAN_FLAG_BRIDGE
+}
+
+func (kernelContainer) Rename(target *netns.NS, from, to string) (Link, error) {
+	var out Link
+	err := target.Do(func() error {
+		l, err := netlink.LinkByName(from)
+		if err != nil {
+			return fmt.Errorf("looking up %s: %w", from, err)
+		}
+		if err := netlink.LinkSetName(l, to); err != nil {
+			return fmt.Errorf("renaming %s to %s: %w", from, to, err)
+		}
+		if l, err = netlink.LinkByName(to); err != nil {
+			return fmt.Errorf("looking up %s: %w", to, err)
+		}
+		out = Link{Name: to, MAC: l.Attrs().HardwareAddr, Index: l.Attrs().Index}
+		return nil
+	})
+	return out, err
+}
+
+func (kernelContainer) DeleteIPVlan(target *netns.NS, name, alias string) error {
+	return target.Do(func() error { return deleteIPVlan(name, alias) })
+}
+
+// deleteIPVlan deletes the ipvlan called name in the current netns when
+// its alias is alias (or alias is ""); anything else of that name stays.
+func deleteIPVlan(name, alias string) error {
+	l, err := netlink.LinkByName(name)
+	if nlx.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("looking up %s: %w", name, err)
+	}
+	if l.Type() != "ipvlan" || (alias != "" && l.Attrs().Alias != alias) {
+		return nil
+	}
+	if err := netlink.LinkDel(l); err != nil && !errors.Is(err, unix.ENODEV) {
+		return fmt.Errorf("deleting %s: %w", name, err)
+	}
+	return nil
+}
+
+func (kernelContainer) Configure(target *netns.NS, ifname string, res *current.Result) error {
+	return target.Do(func() error {
 		if err := announceAddresses(ifname); err != nil {
 			return err
 		}
@@ -51,13 +163,13 @@ func announceAddresses(ifname string) error {
 	return nil
 }
 
-func (kernelContainer) WriteSysctls(netns string, settings []netconf.Setting) error {
-	return nlx.WriteSysctls(netns, settings)
+func (kernelContainer) WriteSysctls(target *netns.NS, settings []netconf.Setting) error {
+	return nlx.WriteSysctls(target, settings)
 }
 
-func (kernelContainer) Inspect(netns, ifname string, keys []sysctl.Key) (ContainerState, error) {
+func (kernelContainer) Inspect(target *netns.NS, ifname string, keys []sysctl.Key) (ContainerState, error) {
 	var st ContainerState
-	err := nlx.InNetns(netns, func() error {
+	err := target.Do(func() error {
 		l, err := netlink.LinkByName(ifname)
 		if err != nil {
 			return err

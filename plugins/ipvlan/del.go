@@ -7,6 +7,7 @@ import (
 	"github.com/containernetworking/cni/pkg/skel"
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
+	"github.com/netsteer/netsteer/pkg/netns"
 )
 
 // Del is CNI DEL. It never resolves the master, so it works on a node
@@ -18,22 +19,30 @@ func (p *Plugin) Del(args *skel.CmdArgs) error {
 	if err != nil {
 		return err
 	}
-	return cnierr.Outcome(p.del(c, args))
+	// A netns that is gone, empty or not one took the link with it (or
+	// never had it): the link is skipped, never looked for elsewhere, and
+	// the addresses are released all the same.
+	target, err := p.OpenNetns(args.Netns)
+	if err != nil {
+		target = nil
+	}
+	defer target.Close()
+	return cnierr.Outcome(p.del(c, args, target))
 }
 
 // del is also ADD's rollback, so it undoes any prefix of ADD's steps: the
 // link under either name, then the addresses. It goes on after a failure
-// so IPAM is released in every case. With CNI_NETNS empty the runtime has
-// already removed the netns, and the link went with it.
-func (p *Plugin) del(c *Config, args *skel.CmdArgs) error {
+// so IPAM is released in every case. A nil target is a netns that is
+// gone, and the link went with it.
+func (p *Plugin) del(c *Config, args *skel.CmdArgs, target *netns.NS) error {
 	var errs []error
-	if args.Netns != "" {
+	if target != nil {
 		for _, l := range []struct{ name, alias string }{
 			{args.IfName, linkAlias(c.Network, args.ContainerID, args.IfName)},
 			{tempName(c.Network, args.ContainerID, args.IfName), ""},
 		} {
-			if err := p.Container.DeleteIPVlan(args.Netns, l.name, l.alias); err != nil {
-				errs = append(errs, fmt.Errorf("deleting ipvlan %s in %s: %w", l.name, args.Netns, err))
+			if err := p.Container.DeleteIPVlan(target, l.name, l.alias); err != nil {
+				errs = append(errs, fmt.Errorf("deleting ipvlan %s in %s: %w", l.name, target, err))
 			}
 		}
 	}

@@ -13,8 +13,10 @@ import (
 	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
 
+	"github.com/netsteer/netsteer/pkg/cnierr"
 	"github.com/netsteer/netsteer/pkg/ipam"
 	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/nlx"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 	"github.com/netsteer/netsteer/pkg/sysctl/sysctltest"
@@ -76,7 +78,7 @@ func newFakeNode(t *testing.T, netnsPaths ...string) *fakeNode {
 func (n *fakeNode) plugin() *Plugin {
 	return &Plugin{
 		Masters: &fakeMasters{n}, Container: &fakeContainer{n}, IPAM: &fakeIPAM{n}, Leases: &fakeIPAM{n},
-		Sysctl: sysctl.FS{Root: n.hostProc},
+		Sysctl: sysctl.FS{Root: n.hostProc}, OpenNetns: n.openNetns,
 	}
 }
 
@@ -116,7 +118,8 @@ func (n *fakeNode) perAttachment() string {
 
 type fakeMasters struct{ n *fakeNode }
 
-func (m *fakeMasters) Lookup(netns, name string) (Master, error) {
+func (m *fakeMasters) Lookup(target *netns.NS, name string) (Master, error) {
+	netns := target.String()
 	if err := m.n.failing("Lookup"); err != nil {
 		return Master{}, err
 	}
@@ -143,7 +146,8 @@ func (c *fakeContainer) netns(path string) (map[string]fakeLink, error) {
 	return links, nil
 }
 
-func (c *fakeContainer) HasLink(netns, ifname string) (bool, error) {
+func (c *fakeContainer) HasLink(target *netns.NS, ifname string) (bool, error) {
+	netns := target.String()
 	links, err := c.netns(netns)
 	if err != nil {
 		return false, err
@@ -153,7 +157,7 @@ func (c *fakeContainer) HasLink(netns, ifname string) (bool, error) {
 }
 
 func (c *fakeContainer) AddIPVlan(spec IPVlanSpec) error {
-	links, err := c.netns(spec.Netns)
+	links, err := c.netns(spec.Netns.String())
 	if err != nil {
 		return err
 	}
@@ -182,7 +186,8 @@ func (c *fakeContainer) AddIPVlan(spec IPVlanSpec) error {
 	return nil
 }
 
-func (c *fakeContainer) Rename(netns, from, to string) (Link, error) {
+func (c *fakeContainer) Rename(target *netns.NS, from, to string) (Link, error) {
+	netns := target.String()
 	if err := c.n.failing("Rename"); err != nil {
 		return Link{}, err
 	}
@@ -202,7 +207,8 @@ func (c *fakeContainer) Rename(netns, from, to string) (Link, error) {
 	return Link{Name: to, MAC: l.MAC}, nil
 }
 
-func (c *fakeContainer) DeleteIPVlan(netns, name, alias string) error {
+func (c *fakeContainer) DeleteIPVlan(target *netns.NS, name, alias string) error {
+	netns := target.String()
 	if err := c.n.failing("DeleteIPVlan"); err != nil {
 		return err
 	}
@@ -216,7 +222,8 @@ func (c *fakeContainer) DeleteIPVlan(netns, name, alias string) error {
 	return nil
 }
 
-func (c *fakeContainer) Configure(netns, ifname string, res *current.Result) error {
+func (c *fakeContainer) Configure(target *netns.NS, ifname string, res *current.Result) error {
+	netns := target.String()
 	links, err := c.netns(netns)
 	if err != nil {
 		return err
@@ -247,7 +254,8 @@ func (c *fakeContainer) Configure(netns, ifname string, res *current.Result) err
 	return nil
 }
 
-func (c *fakeContainer) WriteSysctls(netns string, settings []netconf.Setting) error {
+func (c *fakeContainer) WriteSysctls(target *netns.NS, settings []netconf.Setting) error {
+	netns := target.String()
 	if err := c.n.failing("WriteSysctls"); err != nil {
 		return err
 	}
@@ -257,7 +265,8 @@ func (c *fakeContainer) WriteSysctls(netns string, settings []netconf.Setting) e
 	return nil
 }
 
-func (c *fakeContainer) Inspect(netns, ifname string, keys []sysctl.Key) (ContainerState, error) {
+func (c *fakeContainer) Inspect(target *netns.NS, ifname string, keys []sysctl.Key) (ContainerState, error) {
+	netns := target.String()
 	links, err := c.netns(netns)
 	if err != nil {
 		return ContainerState{}, err
@@ -334,4 +343,12 @@ func (i *fakeIPAM) Release(_ string, _ []byte, a types.GCAttachment) error {
 	}
 	delete(i.n.ipam, a.ContainerID+"/"+a.IfName)
 	return nil
+}
+
+// openNetns opens a netns of the fake world; the handle holds no namespace.
+func (n *fakeNode) openNetns(path string) (*netns.NS, error) {
+	if _, ok := n.links[path]; !ok {
+		return nil, cnierr.InvalidEnv("CNI_NETNS", path, "cannot open: no such file or directory")
+	}
+	return &netns.NS{Path: path}, nil
 }

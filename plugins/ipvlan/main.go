@@ -6,6 +6,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 
 	"github.com/containernetworking/cni/pkg/skel"
@@ -14,6 +15,7 @@ import (
 	"github.com/netsteer/netsteer/pkg/delegate"
 	"github.com/netsteer/netsteer/pkg/leases"
 	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
 
@@ -22,12 +24,17 @@ func main() {
 		_ = err.Print()
 		os.Exit(1)
 	}
+	if err := netns.TakeOverFromSkel(); err != nil {
+		fmt.Fprintf(os.Stderr, "setting CNI_NETNS_OVERRIDE: %v\n", err)
+		os.Exit(1)
+	}
 	p := &Plugin{
 		Masters:   kernelMasters{},
 		Container: kernelContainer{},
 		IPAM:      delegate.FromEnv(),
 		Leases:    leases.HostLocal{Plugins: delegate.FromEnv()},
 		Sysctl:    sysctl.FS{Root: "/proc/sys"},
+		OpenNetns: netns.Open,
 	}
 	skel.PluginMainFuncs(skel.CNIFuncs{
 		Add: p.Add, Del: p.Del, Check: p.Check, GC: p.GC, Status: p.Status,

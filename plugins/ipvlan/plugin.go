@@ -7,6 +7,7 @@ import (
 
 	"github.com/netsteer/netsteer/pkg/ipam"
 	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/nlx"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
@@ -22,39 +23,41 @@ type Plugin struct {
 	Leases ipam.Leases
 	// Sysctl is the host's /proc/sys, read for inheritSysctls.
 	Sysctl sysctl.FS
+	// OpenNetns opens and verifies CNI_NETNS once (netns.Open); every
+	// later step gets the handle, never the path.
+	OpenNetns func(path string) (*netns.NS, error)
 }
 
 // Masters finds the device ipvlan links hang off.
 type Masters interface {
-	// Lookup reports the master in the netns at path ("" is the plugin's
-	// own): the link called name, or, when name is empty, the interface of
+	// Lookup reports the master in target (nil is the plugin's own netns): the link called name, or, when name is empty, the interface of
 	// the first default route. A missing link or route is an error.
 	// Equivalent to: ip link show $name / ip route show default
-	Lookup(netns, name string) (Master, error)
+	Lookup(target *netns.NS, name string) (Master, error)
 }
 
 // ContainerNet is what ipvlan does inside a container's netns. Every
 // method enters the netns itself.
 type ContainerNet interface {
 	// HasLink reports whether ifname exists in the netns.
-	HasLink(netns, ifname string) (bool, error)
+	HasLink(target *netns.NS, ifname string) (bool, error)
 	// AddIPVlan creates the link, down, in the netns under spec.Name with
 	// spec.Alias. A leftover ipvlan of that name is replaced first.
 	// Equivalent to: ip link add $name link $master netns $ns type ipvlan mode $mode $flag
 	AddIPVlan(spec IPVlanSpec) error
 	// Rename renames the link from → to and reports it.
 	// Equivalent to: ip -n $ns link set $from name $to
-	Rename(netns, from, to string) (Link, error)
+	Rename(target *netns.NS, from, to string) (Link, error)
 	// DeleteIPVlan deletes the ipvlan called name when its alias is alias
-	// (any alias when alias is ""). It returns nil when the netns is gone,
-	// the link is absent, or the link is not such an ipvlan.
-	DeleteIPVlan(netns, name, alias string) error
+	// (any alias when alias is ""). It returns nil when the link is
+	// absent or is not such an ipvlan.
+	DeleteIPVlan(target *netns.NS, name, alias string) error
 	// Configure puts res's addresses and routes on ifname and sets it up.
-	Configure(netns, ifname string, res *current.Result) error
+	Configure(target *netns.NS, ifname string, res *current.Result) error
 	// WriteSysctls writes each setting inside the netns, in order.
-	WriteSysctls(netns string, settings []netconf.Setting) error
+	WriteSysctls(target *netns.NS, settings []netconf.Setting) error
 	// Inspect reports ifname's state and the values of keys in the netns.
-	Inspect(netns, ifname string, keys []sysctl.Key) (ContainerState, error)
+	Inspect(target *netns.NS, ifname string, keys []sysctl.Key) (ContainerState, error)
 }
 
 // Master is the parent device as the kernel reports it.
@@ -67,7 +70,7 @@ type Master struct {
 
 // IPVlanSpec is one attachment's link.
 type IPVlanSpec struct {
-	Netns string
+	Netns *netns.NS
 	Name  string
 	Alias string
 	// Master is looked up in Netns when MasterInContainer, else in the

@@ -10,6 +10,8 @@ import (
 	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
+
+	"github.com/netsteer/netsteer/pkg/netns"
 )
 
 const testConf = `{
@@ -27,7 +29,7 @@ func cmdArgs(id, netns, conf string) *skel.CmdArgs {
 	return &skel.CmdArgs{ContainerID: id, Netns: netns, IfName: "eth0", StdinData: []byte(conf)}
 }
 
-// add runs ADD as Add does after CheckNetns, which needs a real
+// add runs ADD as Add does after opening CNI_NETNS, which needs a real
 // namespace (the VM integration tests cover it).
 func add(t *testing.T, p *Plugin, args *skel.CmdArgs) (*attachment, error) {
 	t.Helper()
@@ -35,7 +37,7 @@ func add(t *testing.T, p *Plugin, args *skel.CmdArgs) (*attachment, error) {
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
-	return p.add(c, args)
+	return p.add(c, args, &netns.NS{Path: args.Netns})
 }
 
 // codeOf is the CNI code of err, or 0 when err carries none.
@@ -287,7 +289,7 @@ func TestAddChainedWithoutIPAM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.check(c, args); err != nil {
+	if err := p.check(c, args, &netns.NS{Path: args.Netns}); err != nil {
 		t.Errorf("CHECK of a chained attachment: %v", err)
 	}
 	if err := p.Del(cmdArgs("c1", c1, conf)); err != nil || n.perAttachment() != "" {
@@ -411,7 +413,7 @@ func TestCheckNamesFirstDrift(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = p.check(c, args)
+			err = p.check(c, args, &netns.NS{Path: args.Netns})
 			if tc.want == "" {
 				if err != nil {
 					t.Fatalf("CHECK after a clean ADD: %v", err)
@@ -433,7 +435,7 @@ func TestCheckNeedsPrevResult(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.check(c, args); codeOf(err) != types.ErrInvalidNetworkConfig || !strings.Contains(err.Error(), "prevResult") {
+	if err := p.check(c, args, &netns.NS{Path: args.Netns}); codeOf(err) != types.ErrInvalidNetworkConfig || !strings.Contains(err.Error(), "prevResult") {
 		t.Fatalf("CHECK without prevResult = %v, want code 7 naming prevResult", err)
 	}
 }

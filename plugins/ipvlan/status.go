@@ -29,7 +29,7 @@ func (p *Plugin) Status(args *skel.CmdArgs) error {
 }
 
 func (p *Plugin) masterReady(name string) error {
-	m, err := p.Masters.Lookup("", name)
+	m, err := p.Masters.Lookup(nil, name)
 	switch {
 	case err != nil && name == "":
 		return fmt.Errorf("no master given and finding the default-route interface: %w", err)

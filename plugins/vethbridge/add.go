@@ -14,6 +14,7 @@ import (
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
 	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/nlx"
 	"github.com/netsteer/netsteer/pkg/rps"
 	"github.com/netsteer/netsteer/pkg/steps"
@@ -26,6 +27,8 @@ type attachment struct {
 	p    *Plugin
 	c    *Config
 	args *skel.CmdArgs
+	// ns is CNI_NETNS, opened and verified once; no step uses the path.
+	ns *netns.NS
 
 	bridge, host, cont Link
 	ipam               *current.Result
@@ -38,17 +41,19 @@ func (p *Plugin) Add(args *skel.CmdArgs) error {
 	if err != nil {
 		return err
 	}
-	if err := netconf.CheckNetns(args.Netns); err != nil {
+	target, err := p.OpenNetns(args.Netns)
+	if err != nil {
 		return err
 	}
-	exists, err := p.Container.HasLink(args.Netns, args.IfName)
+	defer target.Close()
+	exists, err := p.Container.HasLink(target, args.IfName)
 	if err != nil {
 		return cnierr.Wrap(cnierr.Kernel, fmt.Errorf("looking up %s in %s: %w", args.IfName, args.Netns, err))
 	}
 	if exists {
 		return cnierr.InvalidEnv("CNI_IFNAME", args.IfName, "an interface of that name already exists in CNI_NETNS")
 	}
-	a, err := p.add(c, args)
+	a, err := p.add(c, args, target)
 	if err != nil {
 		return cnierr.Outcome(err)
 	}
@@ -56,8 +61,8 @@ func (p *Plugin) Add(args *skel.CmdArgs) error {
 }
 
 // add runs ADD's steps for a validated config; any failure runs DEL.
-func (p *Plugin) add(c *Config, args *skel.CmdArgs) (*attachment, error) {
-	a := &attachment{p: p, c: c, args: args}
+func (p *Plugin) add(c *Config, args *skel.CmdArgs, target *netns.NS) (*attachment, error) {
+	a := &attachment{p: p, c: c, args: args, ns: target}
 	if err := steps.Run(a.steps(), func() error { return p.del(c, args) }); err != nil {
 		return nil, err
 	}
@@ -93,7 +98,7 @@ func (a *attachment) addVeth() (err error) {
 	a.host, a.cont, err = a.p.Host.AddVeth(VethSpec{
 		Host:      hostVethName(a.c.Network, a.args.ContainerID, a.args.IfName),
 		Container: a.args.IfName,
-		Netns:     a.args.Netns,
+		Netns:     a.ns,
 		Bridge:    a.c.Bridge,
 		Alias:     vethAlias(a.c.Network, a.args.ContainerID, a.args.IfName),
 		MTU:       a.c.MTU,
@@ -110,13 +115,21 @@ func (a *attachment) setRPS() error {
 	if r == nil {
 		return nil
 	}
-	if err := a.p.Host.SetRPS(a.host.Name, rps.Settings{CPUs: r.CPUs, FlowCount: r.FlowCount}); err != nil {
+	ncpu, err := a.p.PossibleCPUs()
+	if err != nil {
+		return err
+	}
+	mask, err := r.Mask(ncpu)
+	if err != nil {
+		return err
+	}
+	if err := a.p.Host.SetRPS(a.host.Name, rps.Settings{CPUs: mask, FlowCount: r.FlowCount}); err != nil {
 		return err
 	}
 	if r.SockFlowEntries == 0 {
 		return nil
 	}
-	err := ensureAtLeast(a.p.Sysctl, "net.core.rps_sock_flow_entries", r.SockFlowEntries)
+	err = ensureAtLeast(a.p.Sysctl, "net.core.rps_sock_flow_entries", r.SockFlowEntries)
 	if errors.Is(err, fs.ErrNotExist) {
 		// The RFS table is global and its sysctl exists only in the initial
 		// netns; a plugin run elsewhere (tests, nested setups) cannot size it.
@@ -131,7 +144,7 @@ func (a *attachment) writeSysctls() error {
 	if err != nil || len(settings) == 0 {
 		return err
 	}
-	return a.p.Container.WriteSysctls(a.args.Netns, settings)
+	return a.p.Container.WriteSysctls(a.ns, settings)
 }
 
 // allocate runs IPAM ADD; without IPAM the attachment is L2 only.
@@ -145,7 +158,7 @@ func (a *attachment) configure() error {
 	if res == nil {
 		return nil
 	}
-	return a.p.Container.Configure(a.args.Netns, a.args.IfName, AddrSpec{Result: res, DisableDAD: !a.c.EnableDAD})
+	return a.p.Container.Configure(a.ns, a.args.IfName, AddrSpec{Result: res, DisableDAD: !a.c.EnableDAD})
 }
 
 func (a *attachment) ensureGateway() error {

@@ -3,12 +3,13 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/containernetworking/cni/pkg/skel"
 	current "github.com/containernetworking/cni/pkg/types/100"
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
-	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/nlx"
 	"github.com/netsteer/netsteer/pkg/rps"
 	"github.com/netsteer/netsteer/pkg/sysctl"
@@ -21,19 +22,23 @@ func (p *Plugin) Check(args *skel.CmdArgs) error {
 	if err != nil {
 		return err
 	}
-	if err := netconf.CheckNetns(args.Netns); err != nil {
+	target, err := p.OpenNetns(args.Netns)
+	if err != nil {
 		return err
 	}
-	return p.check(c, args)
+	defer target.Close()
+	return p.check(c, args, target)
 }
 
 // check verifies a validated config's attachment against the kernel.
-func (p *Plugin) check(c *Config, args *skel.CmdArgs) error {
+func (p *Plugin) check(c *Config, args *skel.CmdArgs, target *netns.NS) error {
 	if c.PrevResult == nil {
 		return cnierr.InvalidConfig("prevResult", "(absent)", "CHECK needs the result of ADD")
 	}
 	for _, check := range []func(*Config, *skel.CmdArgs) error{
-		p.checkHostVeth, p.checkContainer, p.checkForwarding, p.checkRules, p.checkIPAM,
+		p.checkHostVeth,
+		func(c *Config, args *skel.CmdArgs) error { return p.checkContainer(c, args, target) },
+		p.checkForwarding, p.checkRules, p.checkIPAM,
 	} {
 		if err := check(c, args); err != nil {
 			return cnierr.Outcome(err)
@@ -54,11 +59,12 @@ func (p *Plugin) checkHostVeth(c *Config, args *skel.CmdArgs) error {
 	if c.RPS == nil {
 		return nil
 	}
+	mask, known := p.wantRPSCPUs(c.RPS)
 	// The kernel rounds rps_flow_cnt up to a power of two.
-	want := rps.Settings{CPUs: c.RPS.CPUs, FlowCount: c.RPS.FlowCount}.Effective()
+	want := rps.Settings{CPUs: mask, FlowCount: c.RPS.FlowCount}.Effective()
 	for _, q := range sortedQueues(v.Queues) {
 		got := v.Queues[q]
-		if !got.CPUs.Equal(want.CPUs) {
+		if known && !got.CPUs.Equal(want.CPUs) {
 			return fmt.Errorf("host veth %s %s: rps_cpus is %s, want %s", name, q, got.CPUs, want.CPUs)
 		}
 		if want.FlowCount > 0 && got.FlowCount != want.FlowCount {
@@ -66,6 +72,22 @@ func (p *Plugin) checkHostVeth(c *Config, args *skel.CmdArgs) error {
 		}
 	}
 	return nil
+}
+
+// wantRPSCPUs is the mask CHECK expects and whether it is known. Without
+// the node's CPU count a list or hex mask still resolves exactly (bounded
+// by the most CPUs a node can have); only "all" cannot, and then rps_cpus
+// is not compared rather than CHECK failing over a file ADD never wrote.
+func (p *Plugin) wantRPSCPUs(r *RPSConfig) (rps.Mask, bool) {
+	ncpu, err := p.PossibleCPUs()
+	if err != nil {
+		if strings.TrimSpace(r.Spec) == "all" {
+			return rps.Mask{}, false
+		}
+		ncpu = rps.MaxCPUs
+	}
+	m, err := r.Mask(ncpu)
+	return m, err == nil
 }
 
 func sortedQueues(m map[string]rps.Settings) []string {
@@ -77,12 +99,12 @@ func sortedQueues(m map[string]rps.Settings) []string {
 	return qs
 }
 
-func (p *Plugin) checkContainer(c *Config, args *skel.CmdArgs) error {
+func (p *Plugin) checkContainer(c *Config, args *skel.CmdArgs, target *netns.NS) error {
 	settings, err := c.Sysctls.Resolve(p.Sysctl, args.IfName, c.PodSysctls)
 	if err != nil {
 		return err
 	}
-	st, err := p.Container.Inspect(args.Netns, args.IfName, nlx.Keys(settings))
+	st, err := p.Container.Inspect(target, args.IfName, nlx.Keys(settings))
 	if err != nil {
 		return fmt.Errorf("container interface %s: %w", args.IfName, err)
 	}

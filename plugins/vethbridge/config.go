@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"net"
 	"net/netip"
@@ -53,8 +54,13 @@ type Config struct {
 	Raw []byte
 }
 
-// RPSConfig is the "rps" key, resolved against the node's CPU count.
+// RPSConfig is the "rps" key. "cpus" is resolved against the node's CPU
+// count where it is used (ADD's rps step, CHECK), so a count that cannot
+// be read never fails DEL, GC or STATUS.
 type RPSConfig struct {
+	// Spec is "cpus" as written; CPUs is Spec resolved when Load was given
+	// the CPU count, else empty.
+	Spec            string
 	CPUs            rps.Mask
 	FlowCount       int
 	SockFlowEntries int
@@ -119,7 +125,8 @@ type podArgs struct {
 }
 
 // Load parses and validates a config. envArgs is CNI_ARGS; ncpu is the
-// node's possible CPU count, for the RPS mask. It touches nothing.
+// node's possible CPU count, for the RPS mask, or 0 when not known (the
+// mask is then resolved where it is used). It touches nothing.
 func Load(raw []byte, envArgs string, ncpu int) (*Config, error) {
 	var f fileConf
 	if err := netconf.Decode(raw, &f, pluginKeys...); err != nil {
@@ -202,9 +209,12 @@ func (c *Config) loadRPS(raw json.RawMessage, ncpu int) error {
 	if err := dec.Decode(&r); err != nil {
 		return cnierr.InvalidConfig("rps", string(raw), err.Error())
 	}
-	mask, err := rps.Parse(r.CPUs, ncpu)
+	rc := &RPSConfig{Spec: r.CPUs}
+	// Without the node's count, the form is checked up to the most CPUs
+	// any node can have.
+	mask, err := rc.Mask(cmp.Or(max(ncpu, 0), rps.MaxCPUs))
 	if err != nil {
-		return cnierr.InvalidConfig("rps.cpus", r.CPUs, err.Error())
+		return err
 	}
 	if r.FlowCount < 0 || r.FlowCount > 1<<20 {
 		return cnierr.InvalidConfig("rps.flowCount", r.FlowCount, "must be 0..1048576")
@@ -212,8 +222,21 @@ func (c *Config) loadRPS(raw json.RawMessage, ncpu int) error {
 	if r.SockFlowEntries < 0 || r.SockFlowEntries > 1<<26 {
 		return cnierr.InvalidConfig("rps.sockFlowEntries", r.SockFlowEntries, "must be 0..67108864")
 	}
-	c.RPS = &RPSConfig{CPUs: mask, FlowCount: r.FlowCount, SockFlowEntries: r.SockFlowEntries}
+	if ncpu > 0 {
+		rc.CPUs = mask
+	}
+	rc.FlowCount, rc.SockFlowEntries = r.FlowCount, r.SockFlowEntries
+	c.RPS = rc
 	return nil
+}
+
+// Mask is "cpus" for a node with ncpu possible CPUs.
+func (r *RPSConfig) Mask(ncpu int) (rps.Mask, error) {
+	m, err := rps.Parse(r.Spec, ncpu)
+	if err != nil {
+		return m, cnierr.InvalidConfig("rps.cpus", r.Spec, err.Error())
+	}
+	return m, nil
 }
 
 func (c *Config) loadNoMasq(cidrs []string) error {

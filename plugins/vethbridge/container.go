@@ -7,6 +7,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/nlx"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
@@ -17,10 +18,12 @@ type kernelContainer struct{}
 
 var _ ContainerNet = kernelContainer{}
 
-func (kernelContainer) HasLink(netns, ifname string) (bool, error) { return nlx.HasLink(netns, ifname) }
+func (kernelContainer) HasLink(target *netns.NS, ifname string) (bool, error) {
+	return nlx.HasLink(target, ifname)
+}
 
-func (kernelContainer) Configure(netns, ifname string, spec AddrSpec) error {
-	return nlx.InNetns(netns, func() error {
+func (kernelContainer) Configure(target *netns.NS, ifname string, spec AddrSpec) error {
+	return target.Do(func() error {
 		if spec.DisableDAD && hasIPv6(spec) {
 			// Without DAD the addresses are usable at once; pods on one
 			// bridge get unique addresses from IPAM anyway.
@@ -48,13 +51,13 @@ func hasIPv6(spec AddrSpec) bool {
 	return false
 }
 
-func (kernelContainer) WriteSysctls(netns string, settings []netconf.Setting) error {
-	return nlx.WriteSysctls(netns, settings)
+func (kernelContainer) WriteSysctls(target *netns.NS, settings []netconf.Setting) error {
+	return nlx.WriteSysctls(target, settings)
 }
 
-func (kernelContainer) Inspect(netns, ifname string, keys []sysctl.Key) (ContainerState, error) {
+func (kernelContainer) Inspect(target *netns.NS, ifname string, keys []sysctl.Key) (ContainerState, error) {
 	var st ContainerState
-	err := nlx.InNetns(netns, func() error {
+	err := target.Do(func() error {
 		l, err := netlink.LinkByName(ifname)
 		if err != nil {
 			return err

@@ -12,11 +12,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
 
+	"github.com/netsteer/netsteer/pkg/cnierr"
 	"github.com/netsteer/netsteer/pkg/ipam"
 	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/nlx"
 	"github.com/netsteer/netsteer/pkg/rps"
 	"github.com/netsteer/netsteer/pkg/sysctl"
@@ -75,7 +78,8 @@ func newFakeNode(t *testing.T, netnsPaths ...string) *fakeNode {
 func (n *fakeNode) plugin() *Plugin {
 	return &Plugin{
 		Host: &fakeHost{n}, Container: &fakeContainer{n}, Firewall: &fakeFirewall{n},
-		IPAM: &fakeIPAM{n}, Leases: &fakeIPAM{n}, Sysctl: sysctl.FS{Root: n.hostProc}, NCPU: 4,
+		IPAM: &fakeIPAM{n}, Leases: &fakeIPAM{n}, Sysctl: sysctl.FS{Root: n.hostProc}, PossibleCPUs: func() (int, error) { return 4, nil },
+		OpenNetns: n.openNetns,
 	}
 }
 
@@ -134,7 +138,7 @@ func (h *fakeHost) EnsureBridge(spec BridgeSpec) (Link, error) {
 }
 
 func (h *fakeHost) AddVeth(spec VethSpec) (Link, Link, error) {
-	links, ok := h.n.netns[spec.Netns]
+	links, ok := h.n.netns[spec.Netns.String()]
 	if !ok {
 		return Link{}, Link{}, fmt.Errorf("netns %s: %w", spec.Netns, errors.New("no such file"))
 	}
@@ -221,7 +225,8 @@ func (h *fakeHost) InspectVeth(name string) (HostVeth, error) {
 
 type fakeContainer struct{ n *fakeNode }
 
-func (c *fakeContainer) HasLink(netns, ifname string) (bool, error) {
+func (c *fakeContainer) HasLink(target *netns.NS, ifname string) (bool, error) {
+	netns := target.String()
 	links, ok := c.n.netns[netns]
 	if !ok {
 		return false, fmt.Errorf("netns %s does not exist", netns)
@@ -230,7 +235,8 @@ func (c *fakeContainer) HasLink(netns, ifname string) (bool, error) {
 	return has, nil
 }
 
-func (c *fakeContainer) Configure(netns, ifname string, spec AddrSpec) error {
+func (c *fakeContainer) Configure(target *netns.NS, ifname string, spec AddrSpec) error {
+	netns := target.String()
 	if err := c.n.failing("Configure"); err != nil {
 		return err
 	}
@@ -249,7 +255,8 @@ func (c *fakeContainer) Configure(netns, ifname string, spec AddrSpec) error {
 	return nil
 }
 
-func (c *fakeContainer) WriteSysctls(netns string, settings []netconf.Setting) error {
+func (c *fakeContainer) WriteSysctls(target *netns.NS, settings []netconf.Setting) error {
+	netns := target.String()
 	if err := c.n.failing("WriteSysctls"); err != nil {
 		return err
 	}
@@ -259,7 +266,8 @@ func (c *fakeContainer) WriteSysctls(netns string, settings []netconf.Setting) e
 	return nil
 }
 
-func (c *fakeContainer) Inspect(netns, ifname string, keys []sysctl.Key) (ContainerState, error) {
+func (c *fakeContainer) Inspect(target *netns.NS, ifname string, keys []sysctl.Key) (ContainerState, error) {
+	netns := target.String()
 	st, ok := c.n.netns[netns][ifname]
 	if !ok {
 		return st, errors.New("link not found")
@@ -346,3 +354,14 @@ func (i *fakeIPAM) Release(_ string, _ []byte, a types.GCAttachment) error {
 }
 
 func (i *fakeIPAM) Status(string, []byte) error { return i.n.failing("IPAM.Status") }
+
+// fakeNS stands for the netns args names; it holds no namespace.
+func fakeNS(args *skel.CmdArgs) *netns.NS { return &netns.NS{Path: args.Netns} }
+
+// openNetns opens a netns of the fake world; the handle holds no namespace.
+func (n *fakeNode) openNetns(path string) (*netns.NS, error) {
+	if _, ok := n.netns[path]; !ok {
+		return nil, cnierr.InvalidEnv("CNI_NETNS", path, "cannot open: no such file or directory")
+	}
+	return &netns.NS{Path: path}, nil
+}

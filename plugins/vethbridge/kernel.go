@@ -7,10 +7,10 @@ import (
 	"net/netip"
 	"strings"
 
-	"github.com/containernetworking/plugins/pkg/ns"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/nlx"
 	"github.com/netsteer/netsteer/pkg/rps"
 )
@@ -71,11 +71,6 @@ func ensureBridgeLink(spec BridgeSpec) (*netlink.Bridge, error) {
 }
 
 func (kernelHost) AddVeth(spec VethSpec) (Link, Link, error) {
-	netns, err := ns.GetNS(spec.Netns)
-	if err != nil {
-		return Link{}, Link{}, fmt.Errorf("opening netns %s: %w", spec.Netns, err)
-	}
-	defer netns.Close()
 	br, err := netlink.LinkByName(spec.Bridge)
 	if err != nil {
 		return Link{}, Link{}, fmt.Errorf("bridge %s: %w", spec.Bridge, err)
@@ -87,7 +82,7 @@ func (kernelHost) AddVeth(spec VethSpec) (Link, Link, error) {
 	veth := &netlink.Veth{
 		LinkAttrs:        netlink.LinkAttrs{Name: spec.Host, MTU: spec.MTU, MasterIndex: br.Attrs().Index},
 		PeerName:         spec.Container,
-		PeerNamespace:    netlink.NsFd(int(netns.Fd())),
+		PeerNamespace:    netlink.NsFd(spec.Netns.Fd()),
 		PeerHardwareAddr: spec.MAC,
 	}
 	if spec.MTU != 0 {
@@ -100,7 +95,7 @@ func (kernelHost) AddVeth(spec VethSpec) (Link, Link, error) {
 	if err != nil {
 		return Link{}, Link{}, err
 	}
-	cont, err := linkIn(netns, spec.Container)
+	cont, err := linkIn(spec.Netns, spec.Container)
 	return host, cont, err
 }
 
@@ -137,9 +132,9 @@ func onlyIf(cond bool, f func() error) error {
 	return f()
 }
 
-func linkIn(netns ns.NetNS, name string) (Link, error) {
+func linkIn(target *netns.NS, name string) (Link, error) {
 	var out Link
-	err := netns.Do(func(ns.NetNS) error {
+	err := target.Do(func() error {
 		l, err := netlink.LinkByName(name)
 		if err != nil {
 			return fmt.Errorf("%s in container: %w", name, err)

@@ -8,7 +8,7 @@ import (
 
 // load parses the config and the CNI args every command shares.
 func (p *Plugin) load(args *skel.CmdArgs) (*Config, error) {
-	c, err := Load(args.StdinData, args.Args, p.NCPU)
+	c, err := Load(args.StdinData, args.Args, 0)
 	if err != nil {
 		return nil, err
 	}

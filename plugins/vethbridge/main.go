@@ -14,6 +14,7 @@ import (
 	"github.com/netsteer/netsteer/pkg/delegate"
 	"github.com/netsteer/netsteer/pkg/leases"
 	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/rps"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
@@ -23,18 +24,19 @@ func main() {
 		_ = err.Print()
 		os.Exit(1)
 	}
-	ncpu, err := rps.PossibleCPUs("/sys")
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "vethbridge: reading possible CPUs: %v\n", err)
+	if err := netns.TakeOverFromSkel(); err != nil {
+		fmt.Fprintf(os.Stderr, "setting CNI_NETNS_OVERRIDE: %v\n", err)
+		os.Exit(1)
 	}
 	p := &Plugin{
-		Host:      kernelHost{},
-		Container: kernelContainer{},
-		Firewall:  iptables{},
-		IPAM:      delegate.FromEnv(),
-		Leases:    leases.HostLocal{Plugins: delegate.FromEnv()},
-		Sysctl:    sysctl.FS{Root: "/proc/sys"},
-		NCPU:      ncpu,
+		Host:         kernelHost{},
+		Container:    kernelContainer{},
+		Firewall:     iptables{},
+		IPAM:         delegate.FromEnv(),
+		Leases:       leases.HostLocal{Plugins: delegate.FromEnv()},
+		Sysctl:       sysctl.FS{Root: "/proc/sys"},
+		PossibleCPUs: func() (int, error) { return rps.PossibleCPUs("/sys") },
+		OpenNetns:    netns.Open,
 	}
 	skel.PluginMainFuncs(skel.CNIFuncs{
 		Add: p.Add, Del: p.Del, Check: p.Check, GC: p.GC, Status: p.Status,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/netsteer/netsteer/pkg/ipam"
 	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/nlx"
 	"github.com/netsteer/netsteer/pkg/rps"
 	"github.com/netsteer/netsteer/pkg/sysctl"
@@ -26,8 +27,12 @@ type Plugin struct {
 	// Sysctl is the host's /proc/sys: inherited values, forwarding and the
 	// global RFS table are read and written through it.
 	Sysctl sysctl.FS
-	// NCPU is the node's possible CPU count, for "rps.cpus".
-	NCPU int
+	// PossibleCPUs reads the node's possible CPU count, for "rps.cpus";
+	// only the verbs that apply or compare the mask ask for it.
+	PossibleCPUs func() (int, error)
+	// OpenNetns opens and verifies CNI_NETNS once (netns.Open); every
+	// later step gets the handle, never the path.
+	OpenNetns func(path string) (*netns.NS, error)
 }
 
 // HostNet is what vethbridge does in the namespace it runs in.
@@ -56,13 +61,13 @@ type HostNet interface {
 // ContainerNet is what vethbridge does inside a container's netns.
 type ContainerNet interface {
 	// HasLink reports whether ifname exists in the netns.
-	HasLink(netns, ifname string) (bool, error)
+	HasLink(target *netns.NS, ifname string) (bool, error)
 	// Configure sets addresses and routes from res on ifname and sets it up.
-	Configure(netns, ifname string, spec AddrSpec) error
+	Configure(target *netns.NS, ifname string, spec AddrSpec) error
 	// WriteSysctls writes each setting inside the netns, in order.
-	WriteSysctls(netns string, settings []netconf.Setting) error
+	WriteSysctls(target *netns.NS, settings []netconf.Setting) error
 	// Inspect reports ifname's state and the values of keys inside the netns.
-	Inspect(netns, ifname string, keys []sysctl.Key) (ContainerState, error)
+	Inspect(target *netns.NS, ifname string, keys []sysctl.Key) (ContainerState, error)
 }
 
 // Firewall owns the network-wide masquerade and forward rules.
@@ -94,7 +99,7 @@ type BridgeSpec struct {
 // VethSpec is one attachment's veth pair.
 type VethSpec struct {
 	Host, Container string
-	Netns           string
+	Netns           *netns.NS
 	Bridge          string
 	Alias           string
 	MTU             int

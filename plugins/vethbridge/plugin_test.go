@@ -38,7 +38,7 @@ func add(t *testing.T, p *Plugin, args *skel.CmdArgs) (*attachment, error) {
 	if err != nil {
 		t.Fatalf("load: %v", err)
 	}
-	return p.add(c, args)
+	return p.add(c, args, fakeNS(args))
 }
 
 func TestAddFailureAtEveryStepLeavesNothing(t *testing.T) {
@@ -213,7 +213,7 @@ func TestCheckNamesFirstDrift(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = p.check(c, args)
+			err = p.check(c, args, fakeNS(args))
 			if tc.want == "" {
 				if err != nil {
 					t.Fatalf("CHECK after a clean ADD: %v", err)
@@ -301,5 +301,36 @@ func TestStatus(t *testing.T) {
 				t.Fatalf("STATUS error = %v, want code %d naming the reason", err, tc.wantCode)
 			}
 		})
+	}
+}
+
+// An rps config must not make DEL, CHECK or GC depend on reading the
+// node's possible CPUs: only ADD's rps step applies the mask.
+func TestUnreadablePossibleCPUsFailsOnlyTheRPSStep(t *testing.T) {
+	n := newFakeNode(t, "/run/netns/c1")
+	n.attachment = "c1/eth0"
+	p := n.plugin()
+	a, err := add(t, p, cmdArgs("c1", "/run/netns/c1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.PossibleCPUs = func() (int, error) { return 0, errors.New("reading possible CPUs: permission denied") }
+	args := cmdArgs("c1", "/run/netns/c1")
+	args.StdinData = withPrevResult(t, testConf, a)
+	c, err := p.load(args)
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	if err := p.check(c, args, fakeNS(args)); err != nil {
+		t.Errorf("CHECK: %v", err)
+	}
+	if err := p.GC(&skel.CmdArgs{StdinData: []byte(testConf)}); err != nil {
+		t.Errorf("GC: %v", err)
+	}
+	if err := p.Del(cmdArgs("c1", "/run/netns/c1")); err != nil {
+		t.Errorf("DEL: %v", err)
+	}
+	if _, err := add(t, p, cmdArgs("c1", "/run/netns/c1")); err == nil || !strings.Contains(err.Error(), "rps") {
+		t.Errorf("ADD = %v, want the rps step to fail", err)
 	}
 }

@@ -12,7 +12,7 @@ import (
 // would fail now; otherwise nil. It checks only what ADD depends on and
 // cannot fix itself: netfilter for the families in use, and IPAM.
 func (p *Plugin) Status(args *skel.CmdArgs) error {
-	c, err := Load(args.StdinData, args.Args, p.NCPU)
+	c, err := Load(args.StdinData, args.Args, 0)
 	if err != nil {
 		return err
 	}
