@@ -62,11 +62,29 @@ func (p *Plugin) Add(args *skel.CmdArgs) error {
 
 // add runs ADD's steps for a validated config; any failure runs DEL.
 func (p *Plugin) add(c *Config, args *skel.CmdArgs, target *netns.NS) (*attachment, error) {
+	if err := p.resolveRPS(c); err != nil {
+		return nil, err
+	}
 	a := &attachment{p: p, c: c, args: args, ns: target}
 	if err := steps.Run(a.steps(), func() error { return p.del(c, args) }); err != nil {
 		return nil, err
 	}
 	return a, nil
+}
+
+// resolveRPS resolves "rps.cpus" against the node's CPU count before any
+// step runs, so a mask naming CPUs the node lacks is refused (code 7)
+// with nothing changed. Only ADD needs the count.
+func (p *Plugin) resolveRPS(c *Config) error {
+	if c.RPS == nil {
+		return nil
+	}
+	ncpu, err := p.PossibleCPUs()
+	if err != nil {
+		return fmt.Errorf("rps: %w", err)
+	}
+	c.RPS.CPUs, err = c.RPS.Mask(ncpu)
+	return err
 }
 
 // steps is ADD in order. Each step is idempotent.
@@ -115,21 +133,13 @@ func (a *attachment) setRPS() error {
 	if r == nil {
 		return nil
 	}
-	ncpu, err := a.p.PossibleCPUs()
-	if err != nil {
-		return err
-	}
-	mask, err := r.Mask(ncpu)
-	if err != nil {
-		return err
-	}
-	if err := a.p.Host.SetRPS(a.host.Name, rps.Settings{CPUs: mask, FlowCount: r.FlowCount}); err != nil {
+	if err := a.p.Host.SetRPS(a.host.Name, rps.Settings{CPUs: r.CPUs, FlowCount: r.FlowCount}); err != nil {
 		return err
 	}
 	if r.SockFlowEntries == 0 {
 		return nil
 	}
-	err = ensureAtLeast(a.p.Sysctl, "net.core.rps_sock_flow_entries", r.SockFlowEntries)
+	err := ensureAtLeast(a.p.Sysctl, "net.core.rps_sock_flow_entries", r.SockFlowEntries)
 	if errors.Is(err, fs.ErrNotExist) {
 		// The RFS table is global and its sysctl exists only in the initial
 		// netns; a plugin run elsewhere (tests, nested setups) cannot size it.
