@@ -9,47 +9,45 @@ UPSTREAM := github.com/containernetworking/plugins/plugins
 OURS     := $(patsubst %/main.go,%,$(wildcard plugins/*/main.go))
 
 .PHONY: help build deps demo test test-unit test-integration install clean
-help:
-	@echo "make demo    - build, attach a namespace with conf/10-netsteer.conflist, show it working, clean up (root)"
-	@echo "make test    - every test: unit, integration (root), VM, containerd (installs what it needs)"
-	@echo "make build   - bin/vethbridge bin/ipvlan and the reference binaries tests use"
-	@echo "make install - copy our plugins into /opt/cni/bin (DESTDIR=... to change)"
+help: ## list every target with what it does (this text)
+	@awk -F':[^#]*## ' '/^[a-zA-Z][a-zA-Z0-9_-]*:[^=]*## / {printf "make %-24s %s\n", $$1, $$2}' Makefile mk/*.mk
 
 # deps installs the system packages and Go toolchain pieces the targets need, saying what it does.
-deps:
+deps: ## install the system packages and Go pieces the targets need, saying what it does
 	@scripts/deps.sh
 
-build:
+build: ## bin/vethbridge bin/ipvlan and the pinned reference binaries the tests use
 	@echo "==> building our plugins and the pinned reference binaries into bin/"
 	@mkdir -p $(BIN)
-	$(GO) build -trimpath -ldflags=-s -o $(BIN)/ $(addprefix ./,$(OURS)) ./cmd/nst-peer
+	$(GO) build -trimpath -ldflags=-s -o $(BIN)/ $(addprefix ./,$(OURS)) ./integration/nst-peer
 	$(GO) build -trimpath -ldflags=-s -o $(BIN)/ github.com/containernetworking/cni/cnitool \
 		$(UPSTREAM)/ipam/host-local $(UPSTREAM)/main/loopback $(UPSTREAM)/main/bridge $(UPSTREAM)/meta/portmap
 	@# upstream ipvlan shares our ipvlan's name, so it lives apart (benchmarks and comparisons only)
 	@mkdir -p $(BIN)/upstream
 	$(GO) build -trimpath -ldflags=-s -o $(BIN)/upstream/ $(UPSTREAM)/main/ipvlan
 
-demo: deps build
+demo: deps build ## attach a namespace with conf/10-netsteer.conflist, show it working, clean up (root)
 	@scripts/demo.sh
 
 # test is the whole suite CI runs (.ci/run). Each part says what it does;
 # the parts live in mk/*.mk.
-test: deps build test-unit test-integration test-reliability test-ipvlan-vm test-netns-vm test-e2e fuzz-short bench-quick
+test: deps build test-unit test-integration test-reliability test-ipvlan-vm test-netns-vm test-e2e fuzz-short bench-quick ## every test CI runs: unit, integration (root), VM, containerd, fuzz, quick bench
 	@echo "==> all tests passed"
 
-test-unit:
-	@echo "==> unit tests (no root needed)"
+test-unit: ## go vet, the lint checks and the unit tests (no root)
+	@echo "==> go vet, lint (internal/lint) and unit tests (no root needed)"
+	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
-test-integration: build
+test-integration: build ## vethbridge integration tests in private network namespaces (root)
 	@echo "==> integration tests (root, private network namespaces)"
 	scripts/require-root.sh integration
 	$(GO) test -count=1 -tags integration -p 1 -timeout 15m ./integration/netns/...
 
-install: build
+install: build ## copy our plugins into /opt/cni/bin (DESTDIR=... to change)
 	@scripts/install.sh $(DESTDIR)/opt/cni/bin
 
-clean:
+clean: ## remove bin/
 	rm -rf $(BIN)
 
 -include mk/*.mk

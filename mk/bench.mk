@@ -18,19 +18,19 @@ BENCH_COMMON   := -ours $(BIN)/vethbridge -ours-type vethbridge -upstream $(BIN)
                   -cni-path $(BIN) -tcprr $(BIN)/tcprr -repo $(CURDIR)
 
 .PHONY: bench bench-quick bench-tools
-bench-tools:
+bench-tools: ## install iproute2, iptables and iperf3 for the benchmarks when missing
 	@echo "==> bench: checking tools (iproute2, iptables, iperf3) and building bin/nstbench, bin/tcprr"
 	@scripts/deps.sh ip=iproute2 iptables=iptables iptables-save=iptables iptables-restore=iptables iperf3=iperf3
 	$(GO) build -o $(BIN)/nstbench ./bench/cmd/nstbench
 	$(GO) build -o $(BIN)/tcprr ./bench/cmd/tcprr
 
-bench: build bench-tools
+bench: build bench-tools ## full side-by-side benchmark against upstream bridge: BENCHMARKS.md (root, ~5-8 min)
 	@echo "==> bench: full run, writing $(BENCH_MD) and $(BENCH_PNG)"
 	$(BIN)/nstbench $(BENCH_COMMON) -md $(BENCH_MD) -png $(BENCH_PNG) -command "make bench" $(BENCH_FLAGS)
 
 # bench-quick prints its tables; its report and plot go to a temp dir that
 # is removed afterwards (BENCH_QUICK_KEEP=1 keeps it and says where).
-bench-quick: build bench-tools
+bench-quick: build bench-tools ## the benchmark at CI sizes into a fresh /tmp dir (root, < 2 min)
 	@out=$$(mktemp -d /tmp/nst-bench-quick.XXXXXX) && \
 	echo "==> bench-quick: CI sizes, report in $$out" && \
 	$(BIN)/nstbench $(BENCH_COMMON) -quick -md $$out/BENCHMARKS.md -png $$out/latency.png \

@@ -16,7 +16,7 @@ E2E_APT     := containerd:containerd containerd-shim-runc-v2:containerd ctr:cont
 
 .PHONY: test-e2e e2e-deps e2e-pause-image
 
-test-e2e: build e2e-deps e2e-pause-image
+test-e2e: build e2e-deps e2e-pause-image ## containerd CRI end-to-end tests (root; E2E_PLUGIN=bridge for upstream)
 	@echo "==> containerd e2e: $(E2E_PLUGIN) via CRI (go test -tags e2e, timeout $(E2E_TIMEOUT))"
 	cd integration/containerd && NETSTEER_E2E_BIN=$(BIN) NETSTEER_E2E_PLUGIN=$(E2E_PLUGIN) \
 		NETSTEER_E2E_PAUSE_IMAGE=$(E2E_DIR)/nst-pause.tar \
@@ -26,7 +26,7 @@ test-e2e: build e2e-deps e2e-pause-image
 # e2e-deps refuses to run without root (the test starts containerd, creates
 # network namespaces and iptables rules on the host) and installs the
 # system packages the test calls that are missing.
-e2e-deps:
+e2e-deps: ## install containerd and runc for test-e2e when missing
 	@echo "==> checking e2e prerequisites"
 	@if [ "$$(id -u)" != 0 ]; then \
 		echo "test-e2e: needs root: it runs containerd and changes the host's links and iptables" >&2; exit 1; fi
@@ -44,7 +44,7 @@ e2e-deps:
 
 # The offline sandbox image: a static blocking binary packed as an OCI
 # layout tar that the test imports with `ctr images import`.
-e2e-pause-image:
+e2e-pause-image: ## build the pause image test-e2e imports
 	@echo "==> building the sandbox image $(E2E_DIR)/nst-pause.tar"
 	@mkdir -p $(E2E_DIR)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags=-s -o $(E2E_DIR)/nst-pause ./integration/pause/cmd/nst-pause

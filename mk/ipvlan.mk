@@ -14,12 +14,12 @@ IPVLAN_VM_TIMEOUT ?= 10m
 
 .PHONY: test-ipvlan test-ipvlan-vm
 
-test-ipvlan:
+test-ipvlan: ## ipvlan unit tests against fakes (no root)
 	@echo "==> ipvlan: go vet and unit tests (fakes, no root)"
 	$(GO) vet ./plugins/ipvlan
 	$(GO) test -count=1 ./plugins/ipvlan
 
-test-ipvlan-vm: build vmexec vm-host-tools
+test-ipvlan-vm: build vmexec vm-host-tools ## ipvlan integration tests with real binaries through libcni, in the VM
 	@echo "==> ipvlan: VM integration tests (bin/ipvlan and bin/host-local through libcni, timeout $(IPVLAN_VM_TIMEOUT))"
 	NETSTEER_VM_FILES=$(BIN) $(GO) test -count=1 -tags vm -timeout $(IPVLAN_VM_TIMEOUT) \
 		-exec $(BIN)/vmexec ./integration/ipvlan/ -v

@@ -18,11 +18,11 @@ FUZZTIME_SHORT ?= 10s
 RELIABILITY_TIMEOUT ?= 10m
 
 # package:FuzzTarget pairs
-FUZZ_TARGETS := ./plugins/vethbridge:FuzzLoad ./pkg/rps:FuzzParse ./pkg/sysctl:FuzzParseKey
+FUZZ_TARGETS := ./plugins/vethbridge:FuzzLoad ./plugins/ipvlan:FuzzLoad ./pkg/rps:FuzzParse ./pkg/sysctl:FuzzParseKey
 
 .PHONY: test-reliability fuzz-short fuzz
 
-test-reliability: build
+test-reliability: build ## vethbridge crash, fault, concurrency, hostile-input and netns-handle tests (root)
 	@echo "==> reliability: checking tools (iproute2, iptables, ping)"
 	@scripts/deps.sh ip=iproute2 iptables=iptables ip6tables=iptables iptables-save=iptables ping=iputils-ping
 	@scripts/require-root.sh reliability
@@ -40,8 +40,8 @@ define fuzz-targets
 	@echo "==> fuzzing done: no crash"
 endef
 
-fuzz-short:
+fuzz-short: ## each fuzz target for FUZZTIME_SHORT (10s)
 	$(call fuzz-targets,$(FUZZTIME_SHORT))
 
-fuzz:
+fuzz: ## each fuzz target for FUZZTIME (default 2m)
 	$(call fuzz-targets,$(RELIABILITY_FUZZTIME))

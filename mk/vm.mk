@@ -19,25 +19,25 @@ define vm_need
 		{ apt-get update && apt-get install -y --no-install-recommends $(2); }; }
 endef
 
-vmexec:
+vmexec: ## build bin/vmexec, the static VM runner and guest /init
 	@echo "==> building $(BIN)/vmexec (CGO_ENABLED=0, static)"
 	@mkdir -p $(BIN)
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/vmexec ./integration/vmexec
 
 # The guest gets the host's ip and iptables, so the host must have them.
-vm-host-tools:
+vm-host-tools: ## install QEMU, iproute2 and iptables for the VM tests when missing
 	@echo "==> checking host tools: qemu-system-x86_64, ip, iptables"
 	$(call vm_need,qemu-system-x86_64,qemu-system-x86)
 	$(call vm_need,ip,iproute2)
 	$(call vm_need,iptables,iptables)
 
-test-vm-smoke: vmexec vm-host-tools
+test-vm-smoke: vmexec vm-host-tools ## prove the VM harness: ipvlan + iptables tests in a VM
 	@echo "==> running ./integration/vmsmoke in a VM (first run fetches the kernel with apt)"
 	NETSTEER_VM=$${NETSTEER_VM:-always} $(GO) test -count=1 -tags vm \
 		-exec $(BIN)/vmexec ./integration/vmsmoke/ -v
 	@echo "==> VM smoke test passed"
 
-test-vm-unit:
+test-vm-unit: ## unit tests of the VM harness itself
 	@echo "==> unit tests of the VM harness"
 	$(GO) test ./integration/vm/ ./integration/vmexec/
 
@@ -49,7 +49,7 @@ space := $(subst ,, )
 NETNS_VM_FILES = $(BIN):$(CURDIR)/go.mod:$(CURDIR)/conf:/bin/sh:/usr/bin/cat:/usr/bin/ping:/usr/bin/env:/usr/sbin/bridge:$(subst $(space),:,$(wildcard /usr/sbin/ip6tables*))
 
 .PHONY: test-netns-vm
-test-netns-vm: build vmexec vm-host-tools
+test-netns-vm: build vmexec vm-host-tools ## the integration/netns suite inside the VM
 	@echo "==> vethbridge namespace suite inside the VM kernel (compatibility with an older kernel)"
 	@# TestMakeInstall* drives scripts/install.sh (bash, coreutils): it tests
 	@# the script, not the kernel, and runs natively in test-integration.

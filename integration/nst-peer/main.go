@@ -1,7 +1,8 @@
 // Command nst-peer is the demo's tiny TCP tool: "listen ADDR" accepts one
 // connection and prints the address it came from, "dial ADDR" connects.
 // It shows, from outside the node, which source address a pod's traffic
-// carries after masquerade.
+// carries after masquerade. make build puts it in bin/ for scripts/demo.sh;
+// it is a demo tool, not part of what an operator installs.
 package main
 
 import (

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -153,4 +155,28 @@ func TestLoadErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzLoad: any stdin and CNI_ARGS either load into a config whose
+// derived values are usable (a name, a known mode and flag) or are
+// refused with a CNI error; never a panic or a plain error.
+func FuzzLoad(f *testing.F) {
+	f.Add(conf(`"master": "eth0", "mode": "l3s", "flag": "vepa", "mtu": 1400`), "IgnoreUnknown=1")
+	f.Add(conf(`"linkInContainer": true, "runtimeConfig": {"sysctl": {"net.ipv4.conf.IFNAME.arp_ignore": "1"}}`), "")
+	f.Add(conf(`"prevResult": {"cniVersion": "0.4.0", "interfaces": [{"name": "eth0"}]}`), "K8S_POD_NAME=a")
+	f.Add([]byte(`{"cniVersion": "1.1.0", "name": "x", "mode": "l9"}`), "bad")
+	f.Fuzz(func(t *testing.T, raw []byte, args string) {
+		c, err := Load(raw, args)
+		if err != nil {
+			var te *types.Error
+			if !errors.As(err, &te) {
+				t.Fatalf("error %v is not a CNI error", err)
+			}
+			return
+		}
+		if c.Network == "" || !slices.Contains([]Mode{ModeL2, ModeL3, ModeL3S}, c.Mode) ||
+			!slices.Contains([]Flag{FlagBridge, FlagPrivate, FlagVEPA}, c.Flag) {
+			t.Fatalf("accepted an unusable config: %+v", c)
+		}
+	})
 }
