@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"sort"
 
 	"github.com/containernetworking/cni/pkg/types"
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
+	"github.com/netsteer/netsteer/pkg/netns"
 )
 
 // CheckVersion accepts a config's cniVersion when it is one of supported.
@@ -36,6 +38,19 @@ func CheckEnv(command, ifname string) *types.Error {
 	var te *types.Error
 	if err := ValidateEnvIfName(ifname); errors.As(err, &te) {
 		return te
+	}
+	return nil
+}
+
+// PrepareEnv is what both plugins' main does before skel: refuse a bad
+// CNI_IFNAME by name (CheckEnv) and take CNI_NETNS checking over from
+// skel (netns.TakeOverFromSkel).
+func PrepareEnv() *types.Error {
+	if err := CheckEnv(os.Getenv("CNI_COMMAND"), os.Getenv("CNI_IFNAME")); err != nil {
+		return err
+	}
+	if err := netns.TakeOverFromSkel(); err != nil {
+		return types.NewError(types.ErrInternal, fmt.Sprintf("setting CNI_NETNS_OVERRIDE: %v", err), "")
 	}
 	return nil
 }

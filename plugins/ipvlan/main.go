@@ -6,7 +6,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/containernetworking/cni/pkg/skel"
@@ -20,12 +19,8 @@ import (
 )
 
 func main() {
-	if err := netconf.CheckEnv(os.Getenv("CNI_COMMAND"), os.Getenv("CNI_IFNAME")); err != nil {
+	if err := netconf.PrepareEnv(); err != nil {
 		_ = err.Print()
-		os.Exit(1)
-	}
-	if err := netns.TakeOverFromSkel(); err != nil {
-		fmt.Fprintf(os.Stderr, "setting CNI_NETNS_OVERRIDE: %v\n", err)
 		os.Exit(1)
 	}
 	p := &Plugin{
