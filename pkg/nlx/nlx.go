@@ -1,6 +1,7 @@
-// Package nlx holds the small netlink and address helpers both plugins
-// use: dumps retried when the kernel interrupts them, idempotent deletes,
-// and netip conversions.
+// Package nlx holds the small netlink helpers both plugins use: dumps
+// retried when the kernel interrupts them, idempotent deletes, reading an
+// interface's L3 state (compared by pkg/ifstate), configuring an
+// interface from a CNI result, and netip conversions.
 package nlx
 
 import (

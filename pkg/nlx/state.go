@@ -3,57 +3,21 @@ package nlx
 import (
 	"fmt"
 	"net/netip"
-	"slices"
 
-	"github.com/containernetworking/cni/pkg/types"
-	current "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/vishvananda/netlink"
 
+	"github.com/netsteer/netsteer/pkg/ifstate"
 	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
 
-// Route is a route as the kernel reports it: masked destination and gateway.
-type Route struct {
-	Dst netip.Prefix
-	GW  netip.Addr
-}
-
-// L3 is what CHECK compares with a CNI result: one interface's addresses
-// and the routes of its netns.
-type L3 struct {
-	Addrs  []netip.Prefix
-	Routes []Route
-}
-
-// ReadL3 reads l's addresses and every route of the current netns.
-// Equivalent to: ip addr show dev $l; ip route show; ip -6 route show
-func ReadL3(l netlink.Link) (L3, error) {
-	addrs, err := RetryDump(func() ([]netlink.Addr, error) { return netlink.AddrList(l, netlink.FAMILY_ALL) })
-	if err != nil {
-		return L3{}, fmt.Errorf("listing addresses of %s: %w", l.Attrs().Name, err)
-	}
-	var out L3
-	for _, a := range addrs {
-		if p, ok := Prefix(*a.IPNet); ok {
-			out.Addrs = append(out.Addrs, p)
-		}
-	}
-	routes, err := RetryDump(func() ([]netlink.Route, error) { return netlink.RouteList(nil, netlink.FAMILY_ALL) })
-	if err != nil {
-		return L3{}, fmt.Errorf("listing routes: %w", err)
-	}
-	out.Routes = Routes(routes)
-	return out, nil
-}
-
 // Routes renders netlink routes; a default route has no Dst in netlink's
 // answer, so it gets its family's zero prefix.
-func Routes(routes []netlink.Route) []Route {
-	out := make([]Route, 0, len(routes))
+func Routes(routes []netlink.Route) []ifstate.Route {
+	out := make([]ifstate.Route, 0, len(routes))
 	for _, r := range routes {
-		rt := Route{Dst: netip.PrefixFrom(netip.IPv4Unspecified(), 0)}
+		rt := ifstate.Route{Dst: netip.PrefixFrom(netip.IPv4Unspecified(), 0)}
 		if r.Family == netlink.FAMILY_V6 {
 			rt.Dst = netip.PrefixFrom(netip.IPv6Unspecified(), 0)
 		}
@@ -70,34 +34,25 @@ func Routes(routes []netlink.Route) []Route {
 	return out
 }
 
-// CheckL3 names the first address of res on interface idx (or on no
-// interface in particular) and the first route of res missing from have.
-func CheckL3(res *current.Result, idx int, ifname string, have L3) error {
-	for _, ip := range res.IPs {
-		if ip.Interface != nil && *ip.Interface != idx {
-			continue
-		}
-		if want, ok := Prefix(ip.Address); ok && !slices.Contains(have.Addrs, want) {
-			return fmt.Errorf("container interface %s: address %s missing", ifname, want)
-		}
+// ReadL3 reads l's addresses and every route of the current netns.
+// Equivalent to: ip addr show dev $l; ip route show; ip -6 route show
+func ReadL3(l netlink.Link) (ifstate.L3, error) {
+	addrs, err := RetryDump(func() ([]netlink.Addr, error) { return netlink.AddrList(l, netlink.FAMILY_ALL) })
+	if err != nil {
+		return ifstate.L3{}, fmt.Errorf("listing addresses of %s: %w", l.Attrs().Name, err)
 	}
-	for _, r := range res.Routes {
-		if !hasRoute(have.Routes, r) {
-			return fmt.Errorf("container netns: route %s via %v missing", r.Dst.String(), r.GW)
+	var out ifstate.L3
+	for _, a := range addrs {
+		if p, ok := Prefix(*a.IPNet); ok {
+			out.Addrs = append(out.Addrs, p)
 		}
 	}
-	return nil
-}
-
-func hasRoute(routes []Route, r *types.Route) bool {
-	dst, ok := Prefix(r.Dst)
-	if !ok {
-		return false
+	routes, err := RetryDump(func() ([]netlink.Route, error) { return netlink.RouteList(nil, netlink.FAMILY_ALL) })
+	if err != nil {
+		return ifstate.L3{}, fmt.Errorf("listing routes: %w", err)
 	}
-	gw, _ := netip.AddrFromSlice(r.GW)
-	return slices.ContainsFunc(routes, func(got Route) bool {
-		return got.Dst == dst.Masked() && (r.GW == nil || got.GW == gw.Unmap())
-	})
+	out.Routes = Routes(routes)
+	return out, nil
 }
 
 // WriteSysctls writes each setting, in order, inside target.
@@ -123,23 +78,4 @@ func ReadSysctls(keys []sysctl.Key) (map[sysctl.Key]string, error) {
 		out[k] = v
 	}
 	return out, nil
-}
-
-// CheckSysctls names the first setting whose value in have differs.
-func CheckSysctls(want []netconf.Setting, have map[sysctl.Key]string) error {
-	for _, s := range want {
-		if got := have[s.Key]; got != s.Value {
-			return fmt.Errorf("sysctl %s in the container is %q, want %q", s.Key, got, s.Value)
-		}
-	}
-	return nil
-}
-
-// Keys lists the keys of settings, in order.
-func Keys(settings []netconf.Setting) []sysctl.Key {
-	keys := make([]sysctl.Key, len(settings))
-	for i, s := range settings {
-		keys[i] = s.Key
-	}
-	return keys
 }

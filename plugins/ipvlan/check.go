@@ -8,8 +8,8 @@ import (
 	current "github.com/containernetworking/cni/pkg/types/100"
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
+	"github.com/netsteer/netsteer/pkg/ifstate"
 	"github.com/netsteer/netsteer/pkg/netns"
-	"github.com/netsteer/netsteer/pkg/nlx"
 )
 
 // Check is CNI CHECK: it verifies everything ADD set, in ADD's order, and
@@ -44,15 +44,15 @@ func (p *Plugin) check(c *Config, args *skel.CmdArgs, target *netns.NS) error {
 	if err != nil {
 		return cnierr.Wrap(cnierr.Kernel, err)
 	}
-	st, err := p.Container.Inspect(target, args.IfName, nlx.Keys(settings))
+	st, err := p.Container.Inspect(target, args.IfName, ifstate.Keys(settings))
 	if err != nil {
 		return cnierr.Wrap(cnierr.Kernel, fmt.Errorf("container interface %s: %w", args.IfName, err))
 	}
 	want := linkWant{c: c, args: args, master: m, intf: c.PrevResult.Interfaces[idx]}
 	for _, drift := range []func() error{
 		func() error { return want.check(st) },
-		func() error { return nlx.CheckL3(c.PrevResult, idx, args.IfName, st.L3) },
-		func() error { return nlx.CheckSysctls(settings, st.Sysctls) },
+		func() error { return ifstate.CheckL3(c.PrevResult, idx, args.IfName, st.L3) },
+		func() error { return ifstate.CheckSysctls(settings, st.Sysctls) },
 	} {
 		if err := drift(); err != nil {
 			return cnierr.Wrap(cnierr.Kernel, err)

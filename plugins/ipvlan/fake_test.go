@@ -14,6 +14,7 @@ import (
 	current "github.com/containernetworking/cni/pkg/types/100"
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
+	"github.com/netsteer/netsteer/pkg/ifstate"
 	"github.com/netsteer/netsteer/pkg/ipam"
 	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/netns"
@@ -248,7 +249,7 @@ func (c *fakeContainer) Configure(target *netns.NS, ifname string, res *current.
 	for _, r := range res.Routes {
 		d, _ := nlx.Prefix(r.Dst)
 		gw, _ := netip.AddrFromSlice(r.GW)
-		l.Routes = append(l.Routes, nlx.Route{Dst: d.Masked(), GW: gw.Unmap()})
+		l.Routes = append(l.Routes, ifstate.Route{Dst: d.Masked(), GW: gw.Unmap()})
 	}
 	links[ifname] = l
 	return nil

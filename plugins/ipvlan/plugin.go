@@ -5,10 +5,10 @@ import (
 
 	current "github.com/containernetworking/cni/pkg/types/100"
 
+	"github.com/netsteer/netsteer/pkg/ifstate"
 	"github.com/netsteer/netsteer/pkg/ipam"
 	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/netns"
-	"github.com/netsteer/netsteer/pkg/nlx"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
 
@@ -100,7 +100,7 @@ type ContainerState struct {
 	Alias       string
 	MAC         net.HardwareAddr
 	Up          bool
-	nlx.L3
+	ifstate.L3
 	Sysctls map[sysctl.Key]string
 }
 

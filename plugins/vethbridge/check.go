@@ -9,8 +9,8 @@ import (
 	current "github.com/containernetworking/cni/pkg/types/100"
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
+	"github.com/netsteer/netsteer/pkg/ifstate"
 	"github.com/netsteer/netsteer/pkg/netns"
-	"github.com/netsteer/netsteer/pkg/nlx"
 	"github.com/netsteer/netsteer/pkg/rps"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
@@ -104,14 +104,14 @@ func (p *Plugin) checkContainer(c *Config, args *skel.CmdArgs, target *netns.NS)
 	if err != nil {
 		return err
 	}
-	st, err := p.Container.Inspect(target, args.IfName, nlx.Keys(settings))
+	st, err := p.Container.Inspect(target, args.IfName, ifstate.Keys(settings))
 	if err != nil {
 		return fmt.Errorf("container interface %s: %w", args.IfName, err)
 	}
 	if err := checkInterface(c.PrevResult, args, st); err != nil {
 		return err
 	}
-	return nlx.CheckSysctls(settings, st.Sysctls)
+	return ifstate.CheckSysctls(settings, st.Sysctls)
 }
 
 // checkInterface compares the container interface with prevResult.
@@ -131,7 +131,7 @@ func checkInterface(prev *current.Result, args *skel.CmdArgs, st ContainerState)
 	if !st.Up {
 		return fmt.Errorf("container interface %s is down", args.IfName)
 	}
-	return nlx.CheckL3(prev, idx, args.IfName, st.L3)
+	return ifstate.CheckL3(prev, idx, args.IfName, st.L3)
 }
 
 func (p *Plugin) checkForwarding(c *Config, _ *skel.CmdArgs) error {

@@ -17,6 +17,7 @@ import (
 	current "github.com/containernetworking/cni/pkg/types/100"
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
+	"github.com/netsteer/netsteer/pkg/ifstate"
 	"github.com/netsteer/netsteer/pkg/ipam"
 	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/netns"
@@ -249,7 +250,7 @@ func (c *fakeContainer) Configure(target *netns.NS, ifname string, spec AddrSpec
 	for _, r := range spec.Result.Routes {
 		d, _ := nlx.Prefix(r.Dst)
 		gw, _ := netip.AddrFromSlice(r.GW)
-		st.Routes = append(st.Routes, nlx.Route{Dst: d.Masked(), GW: gw.Unmap()})
+		st.Routes = append(st.Routes, ifstate.Route{Dst: d.Masked(), GW: gw.Unmap()})
 	}
 	c.n.netns[netns][ifname] = st
 	return nil
