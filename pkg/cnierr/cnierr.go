@@ -105,8 +105,26 @@ func Outcome(err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.As(err, new(*steps.RollbackError)) {
+	var rb *steps.RollbackError
+	if errors.As(err, &rb) {
+		// When the rollback failed with the step's own code (IPAM refusing
+		// the same config twice), that code says what to fix; 103 is for a
+		// cleanup that failed for another reason.
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			if errs := j.Unwrap(); len(errs) == 2 && codeOf(errs[0]) != 0 && codeOf(errs[0]) == codeOf(rb.Err) {
+				return types.NewError(codeOf(errs[0]), err.Error(), "")
+			}
+		}
 		return types.NewError(Rollback, err.Error(), "")
 	}
 	return Wrap(Kernel, err)
+}
+
+// codeOf is the code of the first *types.Error in err, or 0.
+func codeOf(err error) uint {
+	var te *types.Error
+	if errors.As(err, &te) {
+		return te.Code
+	}
+	return 0
 }

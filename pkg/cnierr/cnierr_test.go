@@ -42,6 +42,7 @@ func TestOutcome(t *testing.T) {
 		{"plain is a kernel failure", errors.New("netlink: busy"), Kernel},
 		{"a coded error keeps its code", fmt.Errorf("ipam: %w", ipamErr), IPAM},
 		{"rollback failure wins", errors.Join(&steps.StepError{Step: "ipam", Err: ipamErr}, &steps.RollbackError{Err: errors.New("stuck")}), Rollback},
+		{"rollback failing with the step's own code keeps it", errors.Join(&steps.StepError{Step: "ipam", Err: ipamErr}, &steps.RollbackError{Err: ipamErr}), IPAM},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := Outcome(tc.err)
