@@ -90,8 +90,8 @@ func (p *Plugin) Status(args *skel.CmdArgs) error {
 	if err != nil {
 		return err
 	}
-	if err := p.Firewall.Usable(false); err != nil {
-		return cnierr.NotAvailable(fmt.Sprintf("iptables is not usable: %v", err))
+	if err := p.firewallStatus(c); err != nil {
+		return err
 	}
 	if c.IPAMType != "" {
 		if err := p.IPAM.Status(c.IPAMType, c.Raw); err != nil {
