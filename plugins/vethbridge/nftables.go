@@ -137,11 +137,14 @@ type netfilter struct {
 
 var _ Firewall = netfilter{}
 
-func (f netfilter) resolve(backend string, ipv6 bool) string {
+// resolve is the backend for a config. Auto decides on IPv4's iptables
+// for both families, as upstream does, so a dual-stack network never
+// splits across backends; STATUS then names a missing ip6tables.
+func (f netfilter) resolve(backend string, _ bool) string {
 	if backend != "" {
 		return backend
 	}
-	if f.ipt.usable(ipv6) == nil {
+	if f.ipt.usable(false) == nil {
 		return BackendIPTables
 	}
 	return BackendNFTables
