@@ -44,7 +44,11 @@ test-unit:
 test-integration: build
 	@echo "==> integration tests (root, private network namespaces)"
 	scripts/require-root.sh integration
-	$(GO) test -count=1 -tags integration -p 1 -timeout 15m ./integration/netns/...
+	@scripts/deps.sh iptables=iptables nft=nftables
+	@echo "==> integration: ipMasqBackend iptables"
+	NST_IPMASQ_BACKEND=iptables $(GO) test -count=1 -tags integration -p 1 -timeout 15m ./integration/netns/...
+	@echo "==> integration: ipMasqBackend nftables"
+	NST_IPMASQ_BACKEND=nftables $(GO) test -count=1 -tags integration -p 1 -timeout 15m ./integration/netns/...
 
 install: build
 	@scripts/install.sh $(DESTDIR)/opt/cni/bin

@@ -44,6 +44,10 @@ func (nw network) plugin() map[string]any {
 			"ranges": [][]map[string]string{{{"subnet": nw.Subnet}}},
 		},
 	}
+	// NST_IPMASQ_BACKEND runs the suite under one netfilter backend.
+	if b := os.Getenv("NST_IPMASQ_BACKEND"); b != "" {
+		p["ipMasqBackend"] = b
+	}
 	for k, v := range nw.Extra {
 		if v == nil {
 			delete(p, k)
