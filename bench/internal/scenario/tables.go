@@ -20,6 +20,7 @@ type Results struct {
 	Parallel *[2][]ParallelRound
 	Startup  *StartupSamples
 	DataPath *DataPath
+	NFT      *NFTResults
 }
 
 // Labels names the two sides in tables.
@@ -33,6 +34,9 @@ func Tables(r Results, l Labels, preloadRules int) []report.Table {
 			latencyTable("CNI ADD latency (ms), one more pod", l, r, preloadRules, func(s LatencySamples) []float64 { return s.Add }),
 			latencyTable("CNI DEL latency (ms), same pod, prevResult from ADD", l, r, preloadRules, func(s LatencySamples) []float64 { return s.Del }),
 			rulesTable(l, r, preloadRules))
+	}
+	if r.NFT != nil && len(r.NFT.Points) > 0 {
+		ts = append(ts, nftTables(l, r.NFT)...)
 	}
 	if r.Parallel != nil {
 		ts = append(ts, parallelTable(l, *r.Parallel))
