@@ -104,6 +104,18 @@ type Plan struct {
 // Empty reports whether the node already has the set's rules.
 func (p Plan) Empty() bool { return len(p.Missing) == 0 }
 
+// Commits is how many transactions RestoreInput makes: one per table
+// (iptables-nft commits each table's section on its own).
+func (p Plan) Commits() uint32 {
+	var n uint32
+	for _, lines := range p.input {
+		if len(lines) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
 // RestoreInput is the plan as iptables-restore --noflush input: one
 // commit per table, so each table changes atomically.
 func (p Plan) RestoreInput() string {

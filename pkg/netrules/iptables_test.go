@@ -129,3 +129,16 @@ func TestParseListingReadsSaveAndS(t *testing.T) {
 		t.Errorf("FORWARD rules = %q", got)
 	}
 }
+
+func TestPlanCommitsOncePerTable(t *testing.T) {
+	s := testSet()
+	empty := map[string]Listing{"nat": ParseListing(""), "filter": ParseListing("")}
+	if got := PlanIPTables(s, nil, empty).Commits(); got != 2 {
+		t.Errorf("first plan commits %d times, want 2 (nat, filter)", got)
+	}
+	l := applied(t, s, nil)
+	l["filter"].Rules["FORWARD"] = nil
+	if got := PlanIPTables(s, nil, l).Commits(); got != 1 {
+		t.Errorf("restoring the FORWARD jump commits %d times, want 1", got)
+	}
+}

@@ -28,8 +28,7 @@ func (iptables) cmds(ipv6 bool) (cmd, save, restore string) {
 }
 
 // ensure brings the tables named (nat, filter) to the set's rules. It
-// reports how many commits it made (0 or 1: iptables-restore commits the
-// whole input at once).
+// reports how many nf_tables transactions it made (one per table).
 func (ipt iptables) ensure(s netrules.Set, tables ...string) (uint32, error) {
 	peers, err := stampedBridges(s.Bridge)
 	if err != nil {
@@ -43,7 +42,7 @@ func (ipt iptables) ensure(s netrules.Set, tables ...string) (uint32, error) {
 	if err := run(restore, strings.NewReader(plan.RestoreInput()), "-w", "--noflush"); err != nil {
 		return 0, fmt.Errorf("loading %s rules for network %s: %w", s.Family(), s.Network, err)
 	}
-	return 1, nil
+	return plan.Commits(), nil
 }
 
 // plan lists the tables named (one iptables-save each; a missing chain
