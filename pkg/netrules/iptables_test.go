@@ -142,3 +142,16 @@ func TestPlanCommitsOncePerTable(t *testing.T) {
 		t.Errorf("restoring the FORWARD jump commits %d times, want 1", got)
 	}
 }
+
+func TestValidateRefusesNamesThatMeanSomethingElse(t *testing.T) {
+	for _, bad := range []string{"+", "br+", `br"0`, "br{0}", "-br", "", "br 0", "br;0"} {
+		s := testSet()
+		s.Bridge = bad
+		if s.Validate() == nil {
+			t.Errorf("bridge %q accepted", bad)
+		}
+	}
+	if err := testSet().Validate(); err != nil {
+		t.Errorf("valid set refused: %v", err)
+	}
+}

@@ -14,6 +14,7 @@ package netrules
 
 import (
 	"crypto/sha256"
+	"fmt"
 	"encoding/hex"
 	"net/netip"
 	"slices"
@@ -31,6 +32,20 @@ type Set struct {
 	Masquerade bool
 	Subnets    []netip.Prefix
 	NoMasq     []netip.Prefix
+}
+
+// Validate refuses names that would mean something else inside a rule:
+// the network and the bridge must be literals of [A-Za-z0-9_.-] (iptables
+// reads "+" as a wildcard, nft parses quotes and braces). Config
+// validation refuses them earlier; this keeps the renderers safe on
+// their own.
+func (s Set) Validate() error {
+	for _, n := range []struct{ what, v string }{{"network", s.Network}, {"bridge", s.Bridge}} {
+		if n.v == "" || strings.Trim(n.v, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != "" || n.v[0] == '-' {
+			return fmt.Errorf("%s name %q cannot appear in a netfilter rule", n.what, n.v)
+		}
+	}
+	return nil
 }
 
 // Family is "ipv4" or "ipv6", as messages name it.

@@ -152,6 +152,9 @@ func (f netfilter) resolve(backend string, _ bool) string {
 
 func (f netfilter) EnsureRules(rs RuleSet) error {
 	s := rs.set()
+	if err := s.Validate(); err != nil {
+		return err
+	}
 	backend := f.resolve(rs.Backend, rs.IPv6)
 	return ensureStamped(s.Bridge, backend[:3]+s.Digest(), func() (uint32, error) {
 		if backend == BackendNFTables {
@@ -162,6 +165,9 @@ func (f netfilter) EnsureRules(rs RuleSet) error {
 }
 
 func (f netfilter) CheckRules(rs RuleSet) error {
+	if err := rs.set().Validate(); err != nil {
+		return err
+	}
 	if f.resolve(rs.Backend, rs.IPv6) == BackendNFTables {
 		return f.nft.check(rs.set())
 	}
