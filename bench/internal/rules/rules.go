@@ -54,9 +54,8 @@ func NATPreload(n int) string {
 	fmt.Fprintf(&b, ":%s - [0:0]\n", PreloadChain)
 	fmt.Fprintf(&b, "-A PREROUTING -m comment --comment \"nst-bench services\" -j %s\n", PreloadChain)
 	for i := range n {
-		ip := fmt.Sprintf("10.%d.%d.%d", 96+(i>>16)&0x0f, (i>>8)&0xff, i&0xff)
 		fmt.Fprintf(&b, "-A %s -d %s/32 -p tcp -m comment --comment \"nst-bench svc-%d\" -m tcp --dport %d -j RETURN\n",
-			PreloadChain, ip, i, 80+i%1000)
+			PreloadChain, serviceIP(i), i, 80+i%1000)
 	}
 	b.WriteString("COMMIT\n")
 	return b.String()
@@ -82,10 +81,15 @@ func FilterPreload(n int) string {
 	fmt.Fprintf(&b, "-A %s -m mark --mark 0x4000/0x4000 -j ACCEPT\n", FilterChain)
 	fmt.Fprintf(&b, "-A %s -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n", FilterChain)
 	for i := range n {
-		ip := fmt.Sprintf("10.%d.%d.%d", 96+(i>>16)&0x0f, (i>>8)&0xff, i&0xff)
 		fmt.Fprintf(&b, "-A %s-SVC -d %s/32 -p tcp -m comment --comment \"nst-bench svc-%d has no endpoints\" -m tcp --dport %d -j REJECT\n",
-			FilterChain, ip, i, 80+i%1000)
+			FilterChain, serviceIP(i), i, 80+i%1000)
 	}
 	b.WriteString("COMMIT\n")
 	return b.String()
+}
+
+// serviceIP is the i-th service address, in 10.96.0.0/12 like a
+// cluster's service CIDR, outside every pod subnet.
+func serviceIP(i int) string {
+	return fmt.Sprintf("10.%d.%d.%d", 96+(i>>16)&0x0f, (i>>8)&0xff, i&0xff)
 }
