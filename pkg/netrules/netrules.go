@@ -107,6 +107,3 @@ func bridges(own string, peers []string) []string {
 	slices.Sort(out)
 	return slices.Compact(out)
 }
-
-// quoteList joins names for messages.
-func quoteList(s []string) string { return strings.Join(s, ", ") }
