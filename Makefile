@@ -42,7 +42,11 @@ test-unit: ## go vet, the lint checks and the unit tests (no root)
 test-integration: build ## vethbridge integration tests in private network namespaces (root)
 	@echo "==> integration tests (root, private network namespaces)"
 	scripts/require-root.sh integration
-	$(GO) test -count=1 -tags integration -p 1 -timeout 15m ./integration/netns/...
+	@scripts/deps.sh iptables=iptables nft=nftables
+	@echo "==> integration: ipMasqBackend iptables"
+	NST_IPMASQ_BACKEND=iptables $(GO) test -count=1 -tags integration -p 1 -timeout 15m ./integration/netns/...
+	@echo "==> integration: ipMasqBackend nftables"
+	NST_IPMASQ_BACKEND=nftables $(GO) test -count=1 -tags integration -p 1 -timeout 15m ./integration/netns/...
 
 install: build ## copy our plugins into /opt/cni/bin (DESTDIR=... to change)
 	@scripts/install.sh $(DESTDIR)/opt/cni/bin

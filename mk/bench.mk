@@ -20,7 +20,7 @@ BENCH_COMMON   := -ours $(BIN)/vethbridge -ours-type vethbridge -upstream $(BIN)
 .PHONY: bench bench-quick bench-tools
 bench-tools: ## install iproute2, iptables and iperf3 for the benchmarks when missing
 	@echo "==> bench: checking tools (iproute2, iptables, iperf3) and building bin/nstbench, bin/tcprr"
-	@scripts/deps.sh ip=iproute2 iptables=iptables iptables-save=iptables iptables-restore=iptables iperf3=iperf3
+	@scripts/deps.sh ip=iproute2 iptables=iptables iptables-save=iptables iptables-restore=iptables nft=nftables iperf3=iperf3
 	$(GO) build -o $(BIN)/nstbench ./bench/cmd/nstbench
 	$(GO) build -o $(BIN)/tcprr ./bench/cmd/tcprr
 

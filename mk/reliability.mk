@@ -24,10 +24,13 @@ FUZZ_TARGETS := ./plugins/vethbridge:FuzzLoad ./plugins/ipvlan:FuzzLoad ./pkg/rp
 
 test-reliability: build ## vethbridge crash, fault, concurrency, hostile-input and netns-handle tests (root)
 	@echo "==> reliability: checking tools (iproute2, iptables, ping)"
-	@scripts/deps.sh ip=iproute2 iptables=iptables ip6tables=iptables iptables-save=iptables ping=iputils-ping
+	@scripts/deps.sh ip=iproute2 iptables=iptables ip6tables=iptables iptables-save=iptables nft=nftables ping=iputils-ping
 	@scripts/require-root.sh reliability
 	@echo "==> reliability: kill -9 during ADD/DEL, faults, reboot+GC, 100 pods in parallel, hostile input (timeout $(RELIABILITY_TIMEOUT))"
 	$(GO) test -count=1 -tags integration -p 1 -v -timeout $(RELIABILITY_TIMEOUT) ./integration/reliability/
+	@echo "==> reliability, ipMasqBackend nftables: kill -9 during a first ADD, concurrent first ADDs, faults"
+	NST_IPMASQ_BACKEND=nftables $(GO) test -count=1 -tags integration -p 1 -v -timeout $(RELIABILITY_TIMEOUT) \
+		-run 'TestAddKilledAtAnyPointThenDel|TestFirstAddsRaceOnAFreshNode|TestFaults' ./integration/reliability/
 
 # fuzz-targets runs every target for $(1); a crash fails the target and
 # leaves the input under the package's testdata/fuzz, to become a test.

@@ -44,9 +44,9 @@ test-vm-unit: ## unit tests of the VM harness itself
 # vethbridge's namespace suite on the VM's kernel (Debian's cloud kernel, older
 # than the host's): a compatibility check of the same tests `make
 # test-integration` runs natively. The guest gets bin/, the conf/ examples,
-# and the few host tools the tests call (sh, cat, ping, bridge, ip6tables).
+# and the few host tools the tests call (sh, cat, ping, bridge, ip6tables, nft).
 space := $(subst ,, )
-NETNS_VM_FILES = $(BIN):$(CURDIR)/go.mod:$(CURDIR)/conf:/bin/sh:/usr/bin/cat:/usr/bin/ping:/usr/bin/env:/usr/sbin/bridge:$(subst $(space),:,$(wildcard /usr/sbin/ip6tables*))
+NETNS_VM_FILES = $(BIN):$(CURDIR)/go.mod:$(CURDIR)/conf:/bin/sh:/usr/bin/cat:/usr/bin/ping:/usr/bin/env:/usr/sbin/bridge:/usr/sbin/nft:$(subst $(space),:,$(wildcard /usr/sbin/ip6tables*))
 
 .PHONY: test-netns-vm
 test-netns-vm: build vmexec vm-host-tools ## the integration/netns suite inside the VM

@@ -29,6 +29,9 @@ func plugin(network string, subnets []string, overrides map[string]any) map[stri
 		"type": "vethbridge", "bridge": "nstbr0", "isGateway": true, "isDefaultGateway": true, "ipMasq": true,
 		"ipam": map[string]any{"type": "host-local", "dataDir": "DATADIR", "ranges": ranges},
 	}
+	if b := backend(); b != "" {
+		p["ipMasqBackend"] = b
+	}
 	for k, v := range overrides {
 		if v == nil {
 			delete(p, k)
@@ -38,6 +41,11 @@ func plugin(network string, subnets []string, overrides map[string]any) map[stri
 	}
 	return p
 }
+
+// backend is the ipMasqBackend the suite runs under: NST_IPMASQ_BACKEND
+// ("iptables" or "nftables"), or "" for auto. `make test-integration`
+// runs the suite once per backend.
+func backend() string { return os.Getenv("NST_IPMASQ_BACKEND") }
 
 // conflist renders a conflist with the given plugins.
 func conflist(version, network string, plugins ...map[string]any) string {
@@ -182,7 +190,7 @@ func dial(t *testing.T, node *nstest.Node, ns nstest.Netns, addr string, port in
 		return c.Close()
 	})
 	if err != nil {
-		diag, _ := node.Host.TryExec("sh", "-c", "iptables-save -c; ip neigh; bridge link; ip -s link")
+		diag, _ := node.Host.TryExec("sh", "-c", "iptables-save -c; nft list ruleset; ip neigh; bridge link; ip -s link")
 		t.Fatalf("connecting from %s to %s:%d: %v\nnode state:\n%s", ns.Name, addr, port, err, diag)
 	}
 }

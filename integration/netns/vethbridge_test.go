@@ -158,8 +158,12 @@ func TestCheckPassesThenNamesTheDrift(t *testing.T) {
 			s.node.Host.Exec(t, "sh", "-c", "echo 0 > /sys/class/net/"+hostVeths(t, s.node)[0]+"/queues/rx-0/rps_cpus")
 		}, "rps_cpus"},
 		{"rule removed", func(t *testing.T, s *setup, _ *current.Result) {
+			if backend() == "nftables" {
+				s.node.Host.Exec(t, "nft", "flush", "chain", "inet", "netsteer", "forward")
+				return
+			}
 			s.node.Host.Exec(t, "iptables", "-t", "filter", "-F", "FORWARD")
-		}, "FORWARD"},
+		}, map[bool]string{true: "forward", false: "FORWARD"}[backend() == "nftables"]},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := newSetup(t, conflist("1.1.0", "check", plugin("check", []string{"10.36.0.0/24"}, map[string]any{
@@ -245,7 +249,7 @@ func TestIPv6AndDualStack(t *testing.T) {
 			if err := s.node.Check(t, s.list, s.conts[0]); err != nil {
 				t.Errorf("CHECK: %v", err)
 			}
-			if !strings.Contains(s.node.Host.Rules(t, true), "MASQUERADE") {
+			if !strings.Contains(strings.ToUpper(s.node.Host.Rules(t, true)), "MASQUERADE") {
 				t.Error("no IPv6 masquerade rule")
 			}
 		})

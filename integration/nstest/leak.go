@@ -148,6 +148,9 @@ func (l *Leaks) cached(t testing.TB) []string {
 // that belong to no network of the test.
 func (l *Leaks) rules(t testing.TB, v6 bool) []string {
 	known := map[string]bool{}
+	for _, s := range SharedRuleMarks() {
+		known[s] = true
+	}
 	for _, n := range l.Networks {
 		for _, s := range NetworkRuleMarks(n) {
 			known[s] = true
@@ -171,11 +174,12 @@ func (l *Leaks) rules(t testing.TB, v6 bool) []string {
 }
 
 // OurRules keeps the lines of a Rules snapshot that belong to netsteer:
-// its chains (NSTR-*) and the jumps commented "netsteer:<network>".
+// its chains (NSTR-*), the jumps commented "netsteer:<network>", and its
+// nftables table.
 func OurRules(rules string) []string {
 	var out []string
 	for _, line := range strings.Split(rules, "\n") {
-		if strings.Contains(line, "NSTR-") || strings.Contains(line, "netsteer:") {
+		if strings.Contains(line, "NSTR-") || strings.Contains(line, "netsteer:") || strings.HasPrefix(line, "nft ") {
 			out = append(out, line)
 		}
 	}
@@ -206,7 +210,15 @@ func NetworkRules(rules, network string) []string {
 func NetworkRuleMarks(network string) []string {
 	h := sha256.Sum256([]byte(network + "\x00"))
 	d := hex.EncodeToString(h[:])[:12]
-	return []string{"NSTR-MASQ-" + d + " ", "NSTR-FWD-" + d + " ", `"netsteer:` + network + `"`, "netsteer:" + network + " "}
+	return []string{"NSTR-MASQ-" + d + " ", "NSTR-FWD-" + d + " ", `"netsteer:` + network + `"`, "netsteer:" + network + " ",
+		"fwd-" + d + " ", "masq4-" + d + " ", "masq6-" + d + " "}
+}
+
+// SharedRuleMarks tie a rule to every network at once: the chain that
+// tells "out of the node" from "to another netsteer bridge", and the
+// nftables table's base chains and bridge set.
+func SharedRuleMarks() []string {
+	return []string{"NSTR-OUT ", "nft forward ", "nft postrouting ", "nft bridges "}
 }
 
 func mentionsAny(line string, marks map[string]bool) bool {

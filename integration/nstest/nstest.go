@@ -204,8 +204,71 @@ func (n Netns) SetSysctl(t testing.TB, path, value string) {
 }
 
 // Rules is iptables-save (or ip6tables-save) output inside the namespace,
-// without comments and counters, so two snapshots compare as text.
+// without comments and counters, so two snapshots compare as text,
+// followed by netsteer's nftables table as NFTRules renders it (its IPv6
+// masquerade with v6, everything else without).
 func (n Netns) Rules(t testing.TB, v6 bool) string {
+	t.Helper()
+	var keep []string
+	for _, l := range n.NFTRules(t) {
+		if strings.Contains(l, "masq6-") == v6 {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(append([]string{n.xtablesRules(t, v6)}, keep...), "\n")
+}
+
+// NFTRules is table inet netsteer, one line per rule ("nft <chain> <rule>")
+// and per set or map element ("nft <set> <element>"), so the lines of one
+// network carry its chain names as iptables-save lines do. Without the
+// nft binary or the table, it is empty.
+func (n Netns) NFTRules(t testing.TB) []string {
+	t.Helper()
+	out, err := n.TryExec("nft", "list", "table", "inet", "netsteer")
+	if err != nil {
+		return nil
+	}
+	var lines []string
+	var block string
+	var elems *strings.Builder
+	for _, l := range strings.Split(out, "\n") {
+		l = strings.TrimSpace(l)
+		f := strings.Fields(l)
+		switch {
+		case elems != nil:
+			elems.WriteString(" " + l)
+			if strings.HasSuffix(l, "}") {
+				lines = append(lines, nftElems(block, elems.String())...)
+				elems = nil
+			}
+		case len(f) >= 2 && (f[0] == "chain" || f[0] == "set" || f[0] == "map"):
+			block = f[1]
+		case strings.HasPrefix(l, "elements = {"):
+			elems = &strings.Builder{}
+			elems.WriteString(strings.TrimPrefix(l, "elements = "))
+			if strings.HasSuffix(l, "}") {
+				lines = append(lines, nftElems(block, elems.String())...)
+				elems = nil
+			}
+		case l == "" || l == "}" || strings.HasPrefix(l, "table ") || strings.HasPrefix(l, "type ") || strings.HasPrefix(l, "flags "):
+		default:
+			lines = append(lines, "nft "+block+" "+l)
+		}
+	}
+	return lines
+}
+
+func nftElems(set, list string) []string {
+	var out []string
+	for _, e := range strings.Split(strings.Trim(list, "{} "), ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, "nft "+set+" "+e)
+		}
+	}
+	return out
+}
+
+func (n Netns) xtablesRules(t testing.TB, v6 bool) string {
 	t.Helper()
 	cmd := "iptables-save"
 	if v6 {

@@ -147,11 +147,16 @@ func ipamMissingAtDel(t *testing.T) {
 	f.leaks.Check(t)
 }
 
-// iptablesMissing: with no iptables in PATH, a network's first ADD fails
-// naming iptables and leaves nothing of the attachment; STATUS says 50.
+// iptablesMissing: with the backend's binary not in PATH (iptables, or nft
+// when the suite runs under nftables), a network's first ADD fails naming
+// it and leaves nothing of the attachment; STATUS says 50.
 func iptablesMissing(t *testing.T) {
 	node := nstest.NewNode(t)
-	nw := network{Name: "noipt", Bridge: "nstbrf", Subnet: "10.91.7.0/24"}
+	backend, binary := "iptables", "iptables"
+	if os.Getenv("NST_IPMASQ_BACKEND") == "nftables" {
+		backend, binary = "nftables", "nft"
+	}
+	nw := network{Name: "noipt", Bridge: "nstbrf", Subnet: "10.91.7.0/24", Extra: map[string]any{"ipMasqBackend": backend}}
 	leaks := nstest.WatchLeaks(t, node, nw.Name)
 	c := leaks.Netns(t, "fault")
 	e := env("ADD", "fault-noipt", c.Path())
@@ -160,8 +165,8 @@ func iptablesMissing(t *testing.T) {
 	if err == nil {
 		t.Fatal("ADD without iptables succeeded")
 	}
-	if ce := parseError(t, stdout); ce.Code != 101 || !strings.Contains(ce.Msg, "iptables") {
-		t.Errorf("ADD error = code %d %q, want 101 naming iptables", ce.Code, ce.Msg)
+	if ce := parseError(t, stdout); ce.Code != 101 || !strings.Contains(ce.Msg, binary) {
+		t.Errorf("ADD error = code %d %q, want 101 naming %s", ce.Code, ce.Msg, binary)
 	}
 	leaks.Check(t)
 	if rules := networkRules(t, node, nw); len(rules) != 0 {
@@ -171,8 +176,8 @@ func iptablesMissing(t *testing.T) {
 	if err == nil {
 		t.Fatal("STATUS without iptables succeeded")
 	}
-	if ce := parseError(t, stdout); ce.Code != 50 || !strings.Contains(ce.Msg, "iptables") {
-		t.Errorf("STATUS error = code %d %q, want 50 naming iptables", ce.Code, ce.Msg)
+	if ce := parseError(t, stdout); ce.Code != 50 || !strings.Contains(ce.Msg, binary) {
+		t.Errorf("STATUS error = code %d %q, want 50 naming %s", ce.Code, ce.Msg, binary)
 	}
 	if _, _, err := node.RunPlugin(t, "vethbridge", map[string]string{"CNI_COMMAND": "STATUS"}, nw.conf()); err != nil {
 		t.Errorf("STATUS with iptables back: %v", err)

@@ -44,6 +44,10 @@ func (nw network) plugin() map[string]any {
 			"ranges": [][]map[string]string{{{"subnet": nw.Subnet}}},
 		},
 	}
+	// NST_IPMASQ_BACKEND runs the suite under one netfilter backend.
+	if b := os.Getenv("NST_IPMASQ_BACKEND"); b != "" {
+		p["ipMasqBackend"] = b
+	}
 	for k, v := range nw.Extra {
 		if v == nil {
 			delete(p, k)
@@ -140,9 +144,20 @@ func rulesProblem(got, complete []string, exact bool) string {
 	return ""
 }
 
-// jumpCount counts the rules of a built-in chain that jump for network.
+// jumpCount counts the rules of a built-in chain that jump for network;
+// under nftables, the elements of the verdict map that stands for it.
 func jumpCount(t testing.TB, node *nstest.Node, network, table, chain string) int {
 	t.Helper()
+	if os.Getenv("NST_IPMASQ_BACKEND") == "nftables" {
+		prefix := map[string]string{"FORWARD": "nft nets ", "POSTROUTING": "nft masq4 "}[chain]
+		n := 0
+		for _, l := range nstest.NetworkRules(strings.Join(node.Host.NFTRules(t), "\n"), network) {
+			if strings.HasPrefix(l, prefix) {
+				n++
+			}
+		}
+		return n
+	}
 	return len(nstest.NetworkRules(node.Host.Exec(t, "iptables", "-w", "-t", table, "-S", chain), network))
 }
 
@@ -160,6 +175,8 @@ func resetNetwork(t testing.TB, node *nstest.Node, nw network) {
 			node.Host.Exec(t, cmd, "-w", "-t", table, "-X")
 		}
 	}
+	// Our nftables table, when the suite runs under that backend.
+	_, _ = node.Host.TryExec("nft", "delete", "table", "inet", "netsteer")
 }
 
 // hasAttachmentVeth reports whether the node has the host veth of id.

@@ -47,7 +47,8 @@ func DefaultModules() []string {
 		"ipvlan", "dummy", "veth", "macvlan", "8021q", "bridge", "br_netfilter",
 		"nfnetlink", "nf_tables", "nft_compat", "nft_chain_nat", "nf_conntrack", "nf_nat",
 		"x_tables", "xt_MASQUERADE", "xt_comment", "xt_conntrack", "xt_addrtype",
-		"xt_multiport", "xt_mark", "xt_nat",
+		"xt_multiport", "xt_mark", "xt_nat", "ipt_REJECT", "ip6t_REJECT",
+		"nft_ct", "nft_masq", // vethbridge's nftables backend (ct state/status, masquerade)
 		"ip_tables", "iptable_nat", "iptable_filter",
 		"ip6_tables", "ip6table_nat", "ip6table_filter",
 		"xfrm_user",

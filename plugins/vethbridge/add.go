@@ -297,7 +297,7 @@ func families(res *current.Result) (v4, v6 bool) {
 func ruleSets(c *Config, res *current.Result) []RuleSet {
 	var out []RuleSet
 	for _, v6 := range []bool{false, true} {
-		rs := RuleSet{Network: c.Network, IPv6: v6, Bridge: c.Bridge, Masquerade: c.IPMasq}
+		rs := RuleSet{Network: c.Network, IPv6: v6, Bridge: c.Bridge, Backend: c.IPMasqBackend, Masquerade: c.IPMasq}
 		if res != nil {
 			for _, ip := range res.IPs {
 				if p, ok := nlx.Prefix(ip.Address); ok && p.Addr().Is6() == v6 {

@@ -29,13 +29,15 @@ type Config struct {
 	IsDefaultGateway bool
 	ForceAddress     bool
 	IPMasq           bool
-	MTU              int
-	Hairpin          bool
-	Promisc          bool
-	VLAN             int
-	EnableDAD        bool
-	PortIsolation    bool
-	MAC              net.HardwareAddr
+	// IPMasqBackend is "iptables", "nftables", or "" (auto).
+	IPMasqBackend string
+	MTU           int
+	Hairpin       bool
+	Promisc       bool
+	VLAN          int
+	EnableDAD     bool
+	PortIsolation bool
+	MAC           net.HardwareAddr
 
 	IPAMType string
 	DNS      types.DNS
@@ -144,6 +146,9 @@ func Load(raw []byte, envArgs string, ncpu int) (*Config, error) {
 		IPAMType: f.IPAM.Type, DNS: f.DNS, Sysctls: f.SysctlConf,
 		ValidAttachments: f.ValidAttachments, Raw: raw,
 	}
+	if f.IPMasqBackend != nil {
+		c.IPMasqBackend = *f.IPMasqBackend
+	}
 	if c.Bridge == "" {
 		c.Bridge = defaultBridge
 	}
@@ -173,8 +178,8 @@ func Load(raw []byte, envArgs string, ncpu int) (*Config, error) {
 
 func rejectUnsupported(f *fileConf) error {
 	switch {
-	case f.IPMasqBackend != nil && *f.IPMasqBackend != "iptables":
-		return cnierr.Unsupported("ipMasqBackend", *f.IPMasqBackend)
+	case f.IPMasqBackend != nil && *f.IPMasqBackend != BackendIPTables && *f.IPMasqBackend != BackendNFTables:
+		return cnierr.InvalidConfig("ipMasqBackend", *f.IPMasqBackend, `must be "iptables" or "nftables" (absent: iptables when usable, else nftables)`)
 	case len(f.VLANTrunk) > 0 && !bytes.Equal(bytes.TrimSpace(f.VLANTrunk), []byte("null")):
 		return cnierr.Unsupported("vlanTrunk", string(f.VLANTrunk))
 	case f.PreserveDefaultVLAN:

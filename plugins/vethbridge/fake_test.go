@@ -21,6 +21,7 @@ import (
 	"github.com/netsteer/netsteer/pkg/ipam"
 	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/netns"
+	"github.com/netsteer/netsteer/pkg/netrules"
 	"github.com/netsteer/netsteer/pkg/nlx"
 	"github.com/netsteer/netsteer/pkg/rps"
 	"github.com/netsteer/netsteer/pkg/sysctl"
@@ -286,22 +287,32 @@ func (f *fakeFirewall) EnsureRules(rs RuleSet) error {
 	if err := f.n.failing("EnsureRules"); err != nil {
 		return err
 	}
-	for _, j := range jumps(rs) {
-		f.n.rules[j.table+" "+j.chain+" "+strings.Join(j.spec, " ")] = true
+	// Converge like the real backends: the network's old rules go.
+	s := rs.set()
+	for r := range f.n.rules {
+		if strings.HasPrefix(r, s.Family()+" ") && (strings.Contains(r, netrules.FwdChain(s.Network)) || strings.Contains(r, netrules.MasqChain(s.Network))) {
+			delete(f.n.rules, r)
+		}
+	}
+	for _, r := range netrules.IPTablesRules(s) {
+		f.n.rules[s.Family()+" "+r] = true
 	}
 	return nil
 }
 
 func (f *fakeFirewall) CheckRules(rs RuleSet) error {
-	for _, j := range jumps(rs) {
-		if r := j.table + " " + j.chain + " " + strings.Join(j.spec, " "); !f.n.rules[r] {
+	s := rs.set()
+	for _, r := range netrules.IPTablesRules(s) {
+		if !f.n.rules[s.Family()+" "+r] {
 			return fmt.Errorf("rule %s missing", r)
 		}
 	}
 	return nil
 }
 
-func (f *fakeFirewall) Usable(bool) error { return f.n.failing("Usable") }
+func (f *fakeFirewall) Usable(backend string, _ bool) (string, error) {
+	return backend, f.n.failing("Usable")
+}
 
 type fakeIPAM struct{ n *fakeNode }
 

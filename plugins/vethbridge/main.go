@@ -26,7 +26,7 @@ func main() {
 	p := &Plugin{
 		Host:         kernelHost{},
 		Container:    kernelContainer{},
-		Firewall:     iptables{},
+		Firewall:     netfilter{},
 		IPAM:         delegate.FromEnv(),
 		Leases:       leases.HostLocal{Plugins: delegate.FromEnv()},
 		Sysctl:       sysctl.FS{Root: "/proc/sys"},

@@ -39,14 +39,6 @@ func parseAlias(alias string) (network, containerID, ifname string, ok bool) {
 	return parts[0], parts[1], parts[2], true
 }
 
-// masqChain and fwdChain are the network's own nat and filter chains
-// (≤ 28 bytes, the xtables limit).
-func masqChain(network string) string { return "NSTR-MASQ-" + digest(network)[:12] }
-func fwdChain(network string) string  { return "NSTR-FWD-" + digest(network)[:12] }
-
-// ruleComment marks the jump rules in the built-in chains.
-func ruleComment(network string) string { return "netsteer:" + network }
-
 func digest(parts ...string) string {
 	h := sha256.New()
 	for _, p := range parts {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"net/netip"
-	"strings"
 	"testing"
 )
 
@@ -49,35 +47,5 @@ func TestAliasRoundTrip(t *testing.T) {
 		if _, _, _, ok := parseAlias(bad); ok {
 			t.Errorf("parseAlias(%q) accepted", bad)
 		}
-	}
-}
-
-func TestChainNames(t *testing.T) {
-	for _, n := range []string{"a", "a-very-long-network-name-that-goes-on-and-on-and-on-for-64-bytes"} {
-		for _, c := range []string{masqChain(n), fwdChain(n)} {
-			if len(c) > 28 {
-				t.Errorf("chain %q longer than 28 bytes", c)
-			}
-		}
-	}
-	if masqChain("a") == masqChain("b") {
-		t.Error("chains of different networks collide")
-	}
-}
-
-func TestRestoreInputAddsMissingJumpsToTheirTable(t *testing.T) {
-	rs := RuleSet{Network: "n", Bridge: "br0", Masquerade: true, Subnets: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/24")}}
-	got := restoreInput(rs, jumps(rs))
-	for _, want := range []string{
-		"*nat\n:" + masqChain("n") + " - [0:0]\n",
-		"-A " + masqChain("n") + " -j MASQUERADE\n-A POSTROUTING -s 10.1.0.0/24 -m comment --comment netsteer:n -j " + masqChain("n") + "\nCOMMIT\n",
-		"-I FORWARD 1 -m comment --comment netsteer:n -j " + fwdChain("n") + "\nCOMMIT\n",
-	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("restore input lacks %q:\n%s", want, got)
-		}
-	}
-	if none := restoreInput(rs, nil); none != chainRules(rs) {
-		t.Errorf("with no missing jumps the input should be the chains alone:\n%s", none)
 	}
 }

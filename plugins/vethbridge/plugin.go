@@ -10,6 +10,7 @@ import (
 	"github.com/netsteer/netsteer/pkg/ipam"
 	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/netns"
+	"github.com/netsteer/netsteer/pkg/netrules"
 	"github.com/netsteer/netsteer/pkg/rps"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
@@ -70,15 +71,23 @@ type ContainerNet interface {
 	Inspect(target *netns.NS, ifname string, keys []sysctl.Key) (ContainerState, error)
 }
 
-// Firewall owns the network-wide masquerade and forward rules.
+// Firewall owns the network-wide masquerade and forward rules, in the
+// backend the config names (iptables or nftables; "" is auto).
 type Firewall interface {
-	// EnsureRules makes the network's rules for one family match rs;
-	// a no-op when they are known to be in place.
+	// EnsureRules makes the network's rules for one family match rs,
+	// removing what an older config of the network left (a masquerade
+	// after ipMasq was switched off, an old subnet's). In steady state it
+	// costs a netlink get or two and no exec; rules someone removed are
+	// restored.
 	EnsureRules(rs RuleSet) error
-	// CheckRules names the first rule of rs that is missing.
+	// CheckRules names the first difference between the node's rules
+	// and rs.
 	CheckRules(rs RuleSet) error
-	// Usable reports whether rules can be managed at all (STATUS).
-	Usable(ipv6 bool) error
+	// Usable reports which backend the config's choice resolves to for
+	// the family and whether it can manage rules (STATUS). It is cheap
+	// enough to run every few seconds and does not fail while another
+	// program holds the xtables lock.
+	Usable(backend string, ipv6 bool) (resolved string, err error)
 }
 
 // Link names a link and its MAC, for the result.
@@ -131,12 +140,15 @@ type ContainerState struct {
 	Sysctls map[sysctl.Key]string
 }
 
-// RuleSet is one family's network-wide netfilter rules. It depends only
-// on the network, so every ADD of the network asks for the same set.
+// RuleSet is one family's network-wide netfilter rules and the backend
+// that holds them. It depends only on the network's config, so every ADD
+// of the network asks for the same set.
 type RuleSet struct {
 	Network string
 	IPv6    bool
 	Bridge  string
+	// Backend is ipMasqBackend: BackendIPTables, BackendNFTables, or "" (auto).
+	Backend string
 	// Masquerade is ipMasq; Subnets are the pod subnets whose traffic
 	// leaving the node is masqueraded, NoMasq the destinations exempt.
 	Masquerade bool
@@ -147,4 +159,15 @@ type RuleSet struct {
 // ipam is the config's IPAM plugin, bound once: a no-op without IPAM.
 func (p *Plugin) ipam(c *Config) ipam.Client {
 	return ipam.Client{Type: c.IPAMType, Conf: c.Raw, Network: c.Network, Exec: p.IPAM, Leases: p.Leases}
+}
+
+// The values of ipMasqBackend.
+const (
+	BackendIPTables = "iptables"
+	BackendNFTables = "nftables"
+)
+
+func (rs RuleSet) set() netrules.Set {
+	return netrules.Set{Network: rs.Network, IPv6: rs.IPv6, Bridge: rs.Bridge,
+		Masquerade: rs.Masquerade, Subnets: rs.Subnets, NoMasq: rs.NoMasq}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/types"
 
+	"github.com/netsteer/netsteer/pkg/netrules"
 	"github.com/netsteer/netsteer/pkg/rps"
 	"github.com/netsteer/netsteer/pkg/steps"
 )
@@ -104,8 +105,8 @@ func TestAddThenDelLeavesNothing(t *testing.T) {
 		"sysctl /run/netns/c1:net/ipv4/tcp_keepalive_intvl=75",
 		"host sysctl net/ipv4/ip_forward=1",
 		"ipam c1/eth0 10.22.0.2/16",
-		"rule nat POSTROUTING -s 10.22.0.0/16 -m comment --comment netsteer:unit -j " + masqChain("unit"),
-		"rule filter FORWARD -m comment --comment netsteer:unit -j " + fwdChain("unit"),
+		"rule ipv4 nat -A POSTROUTING -s 10.22.0.0/16 -m comment --comment netsteer:unit -j " + netrules.MasqChain("unit"),
+		"rule ipv4 filter -A FORWARD -m comment --comment netsteer:unit -j " + netrules.FwdChain("unit"),
 	} {
 		if !strings.Contains(world, want) {
 			t.Errorf("after ADD, world lacks %q:\n%s", want, world)

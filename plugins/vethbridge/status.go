@@ -1,11 +1,7 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/containernetworking/cni/pkg/skel"
-
-	"github.com/netsteer/netsteer/pkg/cnierr"
 )
 
 // Status is CNI STATUS: an error (code 50) naming the reason when an ADD
@@ -16,8 +12,8 @@ func (p *Plugin) Status(args *skel.CmdArgs) error {
 	if err != nil {
 		return err
 	}
-	if err := p.Firewall.Usable(false); err != nil {
-		return cnierr.NotAvailable(fmt.Sprintf("iptables is not usable: %v", err))
+	if err := p.firewallStatus(c); err != nil {
+		return err
 	}
 	return p.ipam(c).Status()
 }

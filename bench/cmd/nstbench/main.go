@@ -34,7 +34,7 @@ import (
 
 // scenarioNames returns the values -only accepts, in the order they run.
 func scenarioNames() []string {
-	return []string{"startup", "datapath", "parallel", "preload", "scale"}
+	return []string{"startup", "datapath", "parallel", "preload", "scale", "nftables"}
 }
 
 type options struct {
@@ -191,6 +191,11 @@ func runScenarios(ctx context.Context, env *scenario.Env, rfs *scenario.SockFlow
 	step("scale", func() error {
 		pts, err := env.Scale(ctx)
 		res.Scale = pts
+		return err
+	})
+	step("nftables", func() error {
+		r, err := env.NFTables(ctx)
+		res.NFT = &r
 		return err
 	})
 	if ctx.Err() != nil {

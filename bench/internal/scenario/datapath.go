@@ -17,6 +17,7 @@ import (
 	"github.com/netsteer/netsteer/bench/internal/iperf"
 	"github.com/netsteer/netsteer/bench/internal/netns"
 	"github.com/netsteer/netsteer/bench/internal/rr"
+	"github.com/netsteer/netsteer/bench/internal/rules"
 )
 
 // steering is one way of wiring two containers: a plugin and its config.
@@ -26,6 +27,9 @@ type steering struct {
 	extra map[string]any
 	rfs   bool // needs the host-wide rps_sock_flow_entries during runs
 	want  steeringWant
+	// realistic loads a kube-proxy-sized filter and nat ruleset into the
+	// host before the containers are wired.
+	realistic bool
 }
 
 func (e *Env) steerings() []steering {
@@ -35,7 +39,35 @@ func (e *Env) steerings() []steering {
 		{name: "ours, RPS", side: e.Ours, extra: rpsConf(map[string]any{"cpus": "all"}), want: steeringWant{rps: true}},
 		{name: "ours, RPS+RFS", side: e.Ours, extra: rpsConf(map[string]any{"cpus": "all", "flowCount": 4096}), rfs: true,
 			want: steeringWant{rps: true, flowCount: 4096}},
+		// A realistic node: the FORWARD hook carries kube-proxy's rules,
+		// so the cost of our forward accept is compared where it occurs.
+		{name: realisticName("iptables", "upstream "+e.Upstream.Plugin.Label), side: e.Upstream, realistic: true,
+			extra: map[string]any{"ipMasqBackend": "iptables"}},
+		{name: realisticName("iptables", "ours, RPS off"), side: e.Ours, realistic: true,
+			extra: map[string]any{"ipMasqBackend": "iptables", "rps": map[string]any{"cpus": "0"}}},
+		{name: realisticName("nftables", "upstream "+e.Upstream.Plugin.Label), side: e.Upstream, realistic: true,
+			extra: map[string]any{"ipMasqBackend": "nftables"}},
+		{name: realisticName("nftables", "ours, RPS off"), side: e.Ours, realistic: true,
+			extra: map[string]any{"ipMasqBackend": "nftables", "rps": map[string]any{"cpus": "0"}}},
 	}
+}
+
+// realisticName names a realistic-node steering; RealisticGroup reads the
+// group back, so tables compare each with the upstream of its own group.
+func realisticName(backend, who string) string { return "realistic node, " + backend + ": " + who }
+
+// RealisticGroup is "realistic node, <backend>: " for a realistic-node
+// path or steering name, else "".
+func RealisticGroup(name string) string {
+	i := strings.Index(name, "realistic node, ")
+	if i < 0 {
+		return ""
+	}
+	rest := name[i:]
+	if j := strings.Index(rest, ": "); j >= 0 {
+		return rest[:j+2]
+	}
+	return ""
 }
 
 func rpsConf(rps map[string]any) map[string]any { return map[string]any{"rps": rps} }
@@ -138,6 +170,14 @@ func (e *Env) newPair(ctx context.Context, st steering, scenario string) (*pair,
 		return nil, err
 	}
 	p := &pair{steering: st, nd: nd}
+	if st.realistic {
+		e.Progressf("data path: loading a kube-proxy-sized ruleset (%d nat, %d filter service rules) for %q",
+			e.Cfg.PreloadRules, e.Cfg.PreloadRules/10, st.name)
+		text := rules.NATPreload(e.Cfg.PreloadRules) + rules.FilterPreload(e.Cfg.PreloadRules/10)
+		if _, err := e.RunIn(nd.host, text, "iptables-restore", "-w", "--noflush"); err != nil {
+			return p, err
+		}
+	}
 	if err := e.fill(ctx, nd, 2); err != nil {
 		return p, err
 	}

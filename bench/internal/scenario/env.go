@@ -32,6 +32,7 @@ type Side struct {
 // Config sizes the benchmark; Quick and Full return the two presets.
 type Config struct {
 	Levels         []int // pods attached before measuring one more ADD/DEL
+	NFTLevels      []int // the same, with "ipMasqBackend": "nftables" on both sides
 	Reps           int   // ADD/DEL pairs per level and side
 	PreloadRules   int   // unrelated nat rules for the busy-table case
 	ParallelPods   int
@@ -48,7 +49,7 @@ type Config struct {
 // Full is the preset of `make bench`.
 func Full() Config {
 	return Config{
-		Levels: []int{1, 100, 500, 1000}, Reps: 15, PreloadRules: 10000,
+		Levels: []int{1, 100, 500, 1000}, NFTLevels: []int{1, 500}, Reps: 15, PreloadRules: 10000,
 		ParallelPods: 50, ParallelRounds: 3, VersionExecs: 50,
 		DataReps: 5, RRDuration: 2 * time.Second, IperfDuration: 3 * time.Second,
 		AttachWorkers: 4, GlobalRFS: true, SockFlowValue: 32768,
@@ -58,7 +59,7 @@ func Full() Config {
 // Quick is the preset of `make bench-quick`, sized for CI.
 func Quick() Config {
 	return Config{
-		Levels: []int{1, 20}, Reps: 3, PreloadRules: 10000,
+		Levels: []int{1, 20}, NFTLevels: []int{1, 20}, Reps: 3, PreloadRules: 10000,
 		ParallelPods: 50, ParallelRounds: 1, VersionExecs: 50,
 		DataReps: 1, RRDuration: time.Second, IperfDuration: time.Second,
 		AttachWorkers: 4, GlobalRFS: true, SockFlowValue: 32768,

@@ -20,6 +20,7 @@ type Results struct {
 	Parallel *[2][]ParallelRound
 	Startup  *StartupSamples
 	DataPath *DataPath
+	NFT      *NFTResults
 }
 
 // Labels names the two sides in tables.
@@ -33,6 +34,9 @@ func Tables(r Results, l Labels, preloadRules int) []report.Table {
 			latencyTable("CNI ADD latency (ms), one more pod", l, r, preloadRules, func(s LatencySamples) []float64 { return s.Add }),
 			latencyTable("CNI DEL latency (ms), same pod, prevResult from ADD", l, r, preloadRules, func(s LatencySamples) []float64 { return s.Del }),
 			rulesTable(l, r, preloadRules))
+	}
+	if r.NFT != nil && len(r.NFT.Points) > 0 {
+		ts = append(ts, nftTables(l, r.NFT)...)
 	}
 	if r.Parallel != nil {
 		ts = append(ts, parallelTable(l, *r.Parallel))
@@ -138,7 +142,7 @@ func rrTable(l Labels, dp *DataPath) report.Table {
 		Title:  "TCP_RR, 1-byte request/response (transactions/s), pinned",
 		Header: []string{"path", "pinning", "median", "min", "max", "vs upstream", "vs loopback", "samples"},
 		Notes: []string{
-			"vs upstream = median / median of container->container over upstream with the same pinning; vs loopback = median / container loopback with the same pinning.",
+			"vs upstream = median / median of container->container over upstream with the same pinning (for a realistic node, upstream on the same kind of node); vs loopback = median / container loopback with the same pinning.",
 			"Pinning with sched_setaffinity; unpinned runs on this 2-vCPU VM are bimodal and useless for ratios.",
 		},
 	}
@@ -153,7 +157,7 @@ func rrTable(l Labels, dp *DataPath) report.Table {
 	for _, s := range dp.RR {
 		sum := stats.Summarize(s.TPS)
 		t.AddRow(s.Path, s.Pinning, report.Num(sum.Median, 0), report.Num(sum.Min, 0), report.Num(sum.Max, 0),
-			report.Ratio(stats.Ratio(sum.Median, ref("container->container, upstream", s.Pinning))),
+			report.Ratio(stats.Ratio(sum.Median, ref("container->container, "+RealisticGroup(s.Path)+"upstream", s.Pinning))),
 			report.Ratio(stats.Ratio(sum.Median, ref("container loopback", s.Pinning))),
 			strconv.Itoa(sum.N))
 	}
@@ -168,15 +172,15 @@ func iperfTable(dp *DataPath) report.Table {
 		Notes: append([]string{"Unpinned: steering is about which CPUs do the work. Host veth settings as the kernel shows them:"}, bulletize(dp.Applied)...),
 	}
 	t.Notes = append(t.Notes, dp.Notes...)
-	ref := map[int]float64{}
+	ref := map[string]float64{}
 	for _, s := range dp.Iperf {
-		if strings.HasPrefix(s.Steering, "upstream") {
-			ref[s.Streams] = stats.Summarize(s.Gbps).Median
+		if g := RealisticGroup(s.Steering); strings.HasPrefix(strings.TrimPrefix(s.Steering, g), "upstream") {
+			ref[fmt.Sprint(g, s.Streams)] = stats.Summarize(s.Gbps).Median
 		}
 	}
 	for _, s := range dp.Iperf {
 		g := stats.Summarize(s.Gbps)
-		r, ok := ref[s.Streams]
+		r, ok := ref[fmt.Sprint(RealisticGroup(s.Steering), s.Streams)]
 		if !ok {
 			r = stats.Summarize(nil).Median
 		}
