@@ -7,12 +7,23 @@ export CGO_ENABLED ?= 0
 
 UPSTREAM := github.com/containernetworking/plugins/plugins
 OURS     := $(patsubst %/main.go,%,$(wildcard plugins/*/main.go))
+# SHIPPED is what an operator installs: the plugins and the commands beside them.
+SHIPPED  := $(OURS) cmd/netsteer cmd/netsteer-install
+
+# Every binary reports the version and commit it was built from (pkg/buildinfo).
+# GOFLAGS carries -buildvcs=false, so the build stamps them here; without git
+# (a source tarball) they read "unknown".
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BUILDINFO_LDFLAGS := -X github.com/netsteer/netsteer/pkg/buildinfo.version=$(VERSION) \
+                     -X github.com/netsteer/netsteer/pkg/buildinfo.commit=$(COMMIT)
 
 .PHONY: help build deps demo test test-unit test-integration install clean
 help:
 	@echo "make demo    - build, attach a namespace with conf/10-netsteer.conflist, show it working, clean up (root)"
 	@echo "make test    - every test: unit, integration (root), VM, containerd (installs what it needs)"
-	@echo "make build   - bin/vethbridge bin/ipvlan and the reference binaries tests use"
+	@echo "make build   - bin/vethbridge bin/ipvlan bin/netsteer bin/netsteer-install and the reference binaries tests use"
+	@echo "make dist    - release tarballs for linux/amd64 and linux/arm64 in dist/, with SHA256SUMS and module lists"
 	@echo "make install - copy our plugins into /opt/cni/bin (DESTDIR=... to change)"
 
 # deps installs the system packages and Go toolchain pieces the targets need, saying what it does.
@@ -22,7 +33,7 @@ deps:
 build:
 	@echo "==> building our plugins and the pinned reference binaries into bin/"
 	@mkdir -p $(BIN)
-	$(GO) build -trimpath -ldflags=-s -o $(BIN)/ $(addprefix ./,$(OURS)) ./cmd/nst-peer
+	$(GO) build -trimpath -ldflags="-s $(BUILDINFO_LDFLAGS)" -o $(BIN)/ $(addprefix ./,$(SHIPPED)) ./cmd/nst-peer
 	$(GO) build -trimpath -ldflags=-s -o $(BIN)/ github.com/containernetworking/cni/cnitool \
 		$(UPSTREAM)/ipam/host-local $(UPSTREAM)/main/loopback $(UPSTREAM)/main/bridge $(UPSTREAM)/meta/portmap
 	@# upstream ipvlan shares our ipvlan's name, so it lives apart (benchmarks and comparisons only)

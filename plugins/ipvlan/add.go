@@ -51,7 +51,7 @@ func (p *Plugin) add(c *Config, args *skel.CmdArgs) (*attachment, error) {
 		return nil, err
 	}
 	a := &attachment{p: p, c: c, args: args, master: master}
-	if err := steps.Run(a.steps(), a.rollback); err != nil {
+	if err := p.Steps.Run(a.steps(), a.rollback); err != nil {
 		var rb *rollbackError
 		if errors.As(err, &rb) {
 			return nil, types.NewError(cnierr.Rollback, err.Error(), "")

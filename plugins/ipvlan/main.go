@@ -6,15 +6,22 @@
 package main
 
 import (
+	"os"
+
 	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/version"
 
+	"github.com/netsteer/netsteer/pkg/buildinfo"
 	"github.com/netsteer/netsteer/pkg/delegate"
 	"github.com/netsteer/netsteer/pkg/leases"
+	"github.com/netsteer/netsteer/pkg/oplog"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
 
 func main() {
+	if buildinfo.PrintIfAsked("netsteer ipvlan", os.Args[1:], os.Stdout) {
+		return
+	}
 	p := &Plugin{
 		Masters:   kernelMasters{},
 		Container: kernelContainer{},
@@ -22,7 +29,9 @@ func main() {
 		Leases:    leases.HostLocal{Plugins: delegate.FromEnv()},
 		Sysctl:    sysctl.FS{Root: "/proc/sys"},
 	}
-	skel.PluginMainFuncs(skel.CNIFuncs{
+	log := &oplog.Recorder{Plugin: "ipvlan", Stderr: os.Stderr}
+	p.Steps.Observe = log.Step
+	skel.PluginMainFuncs(log.Wrap(skel.CNIFuncs{
 		Add: p.Add, Del: p.Del, Check: p.Check, GC: p.GC, Status: p.Status,
-	}, version.PluginSupports(supportedVersions...), "netsteer ipvlan")
+	}), version.PluginSupports(supportedVersions...), buildinfo.About("netsteer ipvlan"))
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/nlx"
+	"github.com/netsteer/netsteer/pkg/steps"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
 
@@ -22,6 +23,8 @@ type Plugin struct {
 	Leases Leases
 	// Sysctl is the host's /proc/sys, read for inheritSysctls.
 	Sysctl sysctl.FS
+	// Steps runs ADD's steps; main.go gives it the operations log's timer.
+	Steps steps.Runner
 }
 
 // Masters finds the device ipvlan links hang off.

@@ -58,7 +58,7 @@ func (p *Plugin) Add(args *skel.CmdArgs) error {
 // add runs ADD's steps for a validated config; any failure runs DEL.
 func (p *Plugin) add(c *Config, args *skel.CmdArgs) (*attachment, error) {
 	a := &attachment{p: p, c: c, args: args}
-	if err := steps.Run(a.steps(), func() error { return p.del(c, args) }); err != nil {
+	if err := p.Steps.Run(a.steps(), func() error { return p.del(c, args) }); err != nil {
 		return nil, err
 	}
 	return a, nil

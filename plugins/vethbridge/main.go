@@ -13,14 +13,19 @@ import (
 	"github.com/containernetworking/cni/pkg/types"
 	"github.com/containernetworking/cni/pkg/version"
 
+	"github.com/netsteer/netsteer/pkg/buildinfo"
 	"github.com/netsteer/netsteer/pkg/delegate"
 	"github.com/netsteer/netsteer/pkg/leases"
 	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/oplog"
 	"github.com/netsteer/netsteer/pkg/rps"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
 
 func main() {
+	if buildinfo.PrintIfAsked("netsteer vethbridge", os.Args[1:], os.Stdout) {
+		return
+	}
 	if err := checkIfName(os.Getenv("CNI_COMMAND"), os.Getenv("CNI_IFNAME")); err != nil {
 		_ = err.Print()
 		os.Exit(1)
@@ -38,9 +43,11 @@ func main() {
 		Sysctl:    sysctl.FS{Root: "/proc/sys"},
 		NCPU:      ncpu,
 	}
-	skel.PluginMainFuncs(skel.CNIFuncs{
+	log := &oplog.Recorder{Plugin: "vethbridge", Stderr: os.Stderr}
+	p.Steps.Observe = log.Step
+	skel.PluginMainFuncs(log.Wrap(skel.CNIFuncs{
 		Add: p.Add, Del: p.Del, Check: p.Check, GC: p.GC, Status: p.Status,
-	}, version.All, "netsteer vethbridge")
+	}), version.All, buildinfo.About("netsteer vethbridge"))
 }
 
 // checkIfName refuses a bad CNI_IFNAME before skel does: skel's message

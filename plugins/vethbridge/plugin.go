@@ -10,6 +10,7 @@ import (
 	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/nlx"
 	"github.com/netsteer/netsteer/pkg/rps"
+	"github.com/netsteer/netsteer/pkg/steps"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
 
@@ -28,6 +29,8 @@ type Plugin struct {
 	Sysctl sysctl.FS
 	// NCPU is the node's possible CPU count, for "rps.cpus".
 	NCPU int
+	// Steps runs ADD's steps; main.go gives it the operations log's timer.
+	Steps steps.Runner
 }
 
 // HostNet is what vethbridge does in the namespace it runs in.
