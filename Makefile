@@ -45,7 +45,7 @@ demo: deps build
 
 # test is the whole suite CI runs (.ci/run). Each part says what it does;
 # the parts live in mk/*.mk.
-test: deps build test-unit test-integration test-reliability test-ipvlan-vm test-netns-vm test-e2e fuzz-short bench-quick
+test: deps build test-unit test-integration test-reliability test-ipvlan-vm test-netns-vm test-e2e test-dist fuzz-short bench-quick
 	@echo "==> all tests passed"
 
 test-unit:
@@ -61,6 +61,6 @@ install: build
 	@scripts/install.sh $(DESTDIR)/opt/cni/bin
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) $(DIST)
 
 -include mk/*.mk

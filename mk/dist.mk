@@ -1,0 +1,25 @@
+# Release artifacts (scripts/dist.sh does the work):
+#
+#   make dist            dist/netsteer-$(VERSION)-linux-{amd64,arm64}.tar.gz, a
+#                        module list beside each (.modules.txt, `go version -m`),
+#                        and netsteer-$(VERSION)-SHA256SUMS over all of them
+#   make test-dist       builds the release twice into temp dirs, the second time
+#                        with an empty Go build cache, and fails unless every file
+#                        is byte-identical; also checks what the tarballs hold
+#
+# Each tarball holds netsteer-$(VERSION)-linux-<arch>/{bin/,conf/,README.md,
+# MODULES.txt}: static binaries (CGO_ENABLED=0, -trimpath, no build ID,
+# stripped) of the plugins and commands in SHIPPED. Reproducible: file
+# times are the last commit's time (SOURCE_DATE_EPOCH), owners 0:0, names
+# sorted, gzip without name or time. VERSION and COMMIT come from git.
+DIST        ?= $(CURDIR)/dist
+DIST_ARCHES ?= amd64 arm64
+
+.PHONY: dist test-dist
+dist:
+	@GO="$(GO)" VERSION="$(VERSION)" COMMIT="$(COMMIT)" DIST="$(DIST)" DIST_ARCHES="$(DIST_ARCHES)" \
+		SHIPPED="$(SHIPPED)" BUILDINFO_LDFLAGS="$(BUILDINFO_LDFLAGS)" scripts/dist.sh
+
+test-dist:
+	@echo "==> dist: two builds of the release must be byte-identical"
+	@GO="$(GO)" VERSION="$(VERSION)" DIST_ARCHES="$(DIST_ARCHES)" scripts/dist-repro.sh
