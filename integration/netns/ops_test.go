@@ -121,6 +121,14 @@ func TestInspectShowsPodsAndWhatGCWouldRelease(t *testing.T) {
 		t.Errorf("stale reservations = %+v, want only %s of %s", r.Stale, staleAddr, s.conts[1].ID)
 	}
 
+	table := s.node.Host.Exec(t, filepath.Join(s.node.Bin, "netsteer"), "inspect", "--cni-dir", s.node.CacheDir)
+	t.Logf("netsteer inspect:\n%s", table)
+	for _, want := range []string{"default/web-0", res[0].Interfaces[1].Name, "stale: host veth is gone", staleAddr + " "} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+
 	// What inspect called stale is what GC releases, given the live pods.
 	if err := s.node.GC(t, s.list, s.conts[0], s.conts[2]); err != nil {
 		t.Fatalf("GC: %v", err)
@@ -141,12 +149,6 @@ func TestInspectShowsPodsAndWhatGCWouldRelease(t *testing.T) {
 	if r := inspectNode(t, s.node); r.Networks[0].Rules.State != "missing" || !strings.Contains(r.Networks[0].Rules.Detail, "FORWARD") {
 		t.Errorf("after flushing FORWARD rules = %+v, want missing naming FORWARD", r.Networks[0].Rules)
 	}
-	table := s.node.Host.Exec(t, filepath.Join(s.node.Bin, "netsteer"), "inspect", "--cni-dir", s.node.CacheDir)
-	for _, want := range []string{"default/web-0", res[0].Interfaces[1].Name, "STALE RESERVATIONS"} {
-		if !strings.Contains(table, want) {
-			t.Errorf("table lacks %q:\n%s", want, table)
-		}
-	}
 }
 
 // TestOperationsLog runs ADD, CHECK and DEL with the "log" key and reads
@@ -163,6 +165,7 @@ func TestOperationsLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("operations log:\n%s", raw)
 	var verbs []string
 	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
 		var e oplog.Entry
