@@ -3,9 +3,11 @@
 #   make dist            dist/netsteer-$(VERSION)-linux-{amd64,arm64}.tar.gz, a
 #                        module list beside each (.modules.txt, `go version -m`),
 #                        and netsteer-$(VERSION)-SHA256SUMS over all of them
-#   make test-dist       builds the release twice into temp dirs, the second time
-#                        with an empty Go build cache, and fails unless every file
-#                        is byte-identical; also checks what the tarballs hold
+#   make test-dist       builds the release twice into temp dirs and fails unless
+#                        every file is byte-identical; also checks what the
+#                        tarballs hold. The second build relinks and repacks but
+#                        reuses compiled packages; DIST_REPRO_FRESH_CACHE=1 gives
+#                        it an empty Go build cache so everything is recompiled
 #
 # Each tarball holds netsteer-$(VERSION)-linux-<arch>/{bin/,conf/,README.md,
 # MODULES.txt}: static binaries (CGO_ENABLED=0, -trimpath, no build ID,
@@ -22,4 +24,4 @@ dist:
 
 test-dist:
 	@echo "==> dist: two builds of the release must be byte-identical"
-	@GO="$(GO)" VERSION="$(VERSION)" DIST_ARCHES="$(DIST_ARCHES)" scripts/dist-repro.sh
+	@GO="$(GO)" VERSION="$(VERSION)" DIST_ARCHES="$(DIST_ARCHES)" DIST_REPRO_FRESH_CACHE="$(DIST_REPRO_FRESH_CACHE)" scripts/dist-repro.sh
