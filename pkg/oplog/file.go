@@ -19,8 +19,8 @@ import (
 // The path is operator config but the directory may be writable by
 // others, so the file is opened without following a symlink anywhere in
 // the path, must be a regular file with a single link (a hard link to
-// another file would make rotation truncate that file), and is never
-// created with more than 0640.
+// another file would make rotation truncate that file) owned by the
+// plugin's own uid, and is never created with more than 0640.
 func Append(c Config, line []byte) error {
 	for attempt := 0; attempt < 3; attempt++ {
 		done, err := appendOnce(c, line)
@@ -93,6 +93,11 @@ func openLog(path string) (int, error) {
 	case st.Nlink != 1:
 		unix.Close(fd)
 		return -1, fmt.Errorf("log file %s has %d hard links; refusing to write to a file linked elsewhere", path, st.Nlink)
+	case int(st.Uid) != os.Geteuid():
+		// Someone else made it (in a directory others can write): what
+		// we append would be theirs to read and to grow.
+		unix.Close(fd)
+		return -1, fmt.Errorf("log file %s is owned by uid %d, not by the plugin's uid %d", path, st.Uid, os.Geteuid())
 	}
 	return fd, nil
 }

@@ -76,6 +76,12 @@ func TestAppendRefusesWhatIsNotItsOwnRegularFile(t *testing.T) {
 		{"hard link to a file", func(p string) error { return os.Link(victim, p) }},
 		{"directory", func(p string) error { return os.Mkdir(p, 0o755) }},
 		{"fifo", func(p string) error { return unix.Mkfifo(p, 0o600) }},
+		{"file of another user", func(p string) error {
+			if err := os.WriteFile(p, nil, 0o666); err != nil {
+				return err
+			}
+			return os.Chown(p, os.Geteuid()+1, -1)
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
