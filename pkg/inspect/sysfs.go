@@ -7,15 +7,13 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/netsteer/netsteer/pkg/alias"
 )
 
 const syscallNoFollow = syscall.O_NOFOLLOW | syscall.O_NONBLOCK
 
-// aliasPrefix starts the alias vethbridge gives every host veth:
-// "netsteer:<network>:<container ID>:<ifname>" (plugins/vethbridge/names.go).
-const aliasPrefix = "netsteer:"
-
-// hostVeth is a host link carrying a netsteer attachment alias.
+// hostVeth is a host link carrying a netsteer attachment alias (pkg/alias).
 type hostVeth struct {
 	Name, Master                 string
 	Network, ContainerID, IfName string
@@ -33,11 +31,11 @@ func readHostVeths(sys string) ([]hostVeth, error) {
 	var out []hostVeth
 	for _, e := range entries {
 		dev := filepath.Join(dir, e.Name())
-		alias, err := readSmall(filepath.Join(dev, "ifalias"), 4096)
+		ifalias, err := readSmall(filepath.Join(dev, "ifalias"), 4096)
 		if err != nil {
 			continue // gone while listing, or no alias support
 		}
-		network, id, ifname, ok := parseAlias(strings.TrimSpace(string(alias)))
+		network, id, ifname, ok := alias.Parse(strings.TrimSpace(string(ifalias)))
 		if !ok {
 			continue
 		}
@@ -48,20 +46,6 @@ func readHostVeths(sys string) ([]hostVeth, error) {
 		out = append(out, v)
 	}
 	return out, nil
-}
-
-// parseAlias splits "netsteer:<network>:<container ID>:<ifname>"; none of
-// the three may contain ':' (the plugins validate them).
-func parseAlias(alias string) (network, containerID, ifname string, ok bool) {
-	rest, found := strings.CutPrefix(alias, aliasPrefix)
-	if !found {
-		return "", "", "", false
-	}
-	parts := strings.Split(rest, ":")
-	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
-		return "", "", "", false
-	}
-	return parts[0], parts[1], parts[2], true
 }
 
 // readQueues reads rps_cpus and rps_flow_cnt of each rx queue of dev.
