@@ -43,15 +43,16 @@ type fileConfig struct {
 }
 
 // ParseConfig reads the "log" key of a plugin's network config. An absent
-// or null key is the zero Config. A bad value is a CNI error (code 7, or 2
-// for an unknown sub-key) naming the key, so a typo never silently turns
-// the log off. It reads nothing but raw.
+// or null key is the zero Config, and so is a document that is not a JSON
+// object: the plugin reports that itself, with its own code. A bad value
+// is a CNI error (code 7, or 2 for an unknown sub-key) naming the key, so
+// a typo never silently turns the log off. It reads nothing but raw.
 func ParseConfig(raw []byte) (Config, error) {
 	var top struct {
 		Log json.RawMessage `json:"log"`
 	}
-	if err := json.Unmarshal(raw, &top); err != nil {
-		return Config{}, cnierr.InvalidConfig("(config)", "(document)", err.Error())
+	if json.Unmarshal(raw, &top) != nil {
+		return Config{}, nil
 	}
 	if len(top.Log) == 0 || bytes.Equal(bytes.TrimSpace(top.Log), []byte("null")) {
 		return Config{}, nil

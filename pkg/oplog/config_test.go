@@ -16,6 +16,7 @@ func TestParseConfig(t *testing.T) {
 		wantKey  string
 	}{
 		{conf: `{"name":"n"}`},
+		{conf: `not json`}, // the plugin's own decoding reports it (code 6)
 		{conf: `{"log":null}`},
 		{conf: `{"log":{"file":"/var/log/netsteer.log"}}`, want: Config{File: "/var/log/netsteer.log", MaxBytes: DefaultMaxBytes}},
 		{conf: `{"log":{"file":"/var/log/n.log","maxBytes":4096}}`, want: Config{File: "/var/log/n.log", MaxBytes: 4096}},

@@ -81,10 +81,10 @@ func (r *Recorder) wrap(verb string, f func(*skel.CmdArgs) error) func(*skel.Cmd
 	}
 	return func(args *skel.CmdArgs) error {
 		conf, err := ParseConfig(args.StdinData)
-		if err != nil || !conf.Enabled() {
-			if err != nil {
-				return err
-			}
+		if err != nil {
+			return err
+		}
+		if !conf.Enabled() {
 			return f(args)
 		}
 		start := r.now()
