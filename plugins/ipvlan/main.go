@@ -29,9 +29,9 @@ func main() {
 		Leases:    leases.HostLocal{Plugins: delegate.FromEnv()},
 		Sysctl:    sysctl.FS{Root: "/proc/sys"},
 	}
-	log := &oplog.Recorder{Plugin: "ipvlan", Stderr: os.Stderr}
-	p.Steps.Observe = log.Step
-	skel.PluginMainFuncs(log.Wrap(skel.CNIFuncs{
+	opsLog := &oplog.Recorder{Plugin: "ipvlan", Stderr: os.Stderr}
+	p.Steps.Observe = opsLog.Step
+	skel.PluginMainFuncs(opsLog.Wrap(skel.CNIFuncs{
 		Add: p.Add, Del: p.Del, Check: p.Check, GC: p.GC, Status: p.Status,
 	}), version.PluginSupports(supportedVersions...), buildinfo.About("netsteer ipvlan"))
 }

@@ -43,9 +43,9 @@ func main() {
 		Sysctl:    sysctl.FS{Root: "/proc/sys"},
 		NCPU:      ncpu,
 	}
-	log := &oplog.Recorder{Plugin: "vethbridge", Stderr: os.Stderr}
-	p.Steps.Observe = log.Step
-	skel.PluginMainFuncs(log.Wrap(skel.CNIFuncs{
+	opsLog := &oplog.Recorder{Plugin: "vethbridge", Stderr: os.Stderr}
+	p.Steps.Observe = opsLog.Step
+	skel.PluginMainFuncs(opsLog.Wrap(skel.CNIFuncs{
 		Add: p.Add, Del: p.Del, Check: p.Check, GC: p.GC, Status: p.Status,
 	}), version.All, buildinfo.About("netsteer vethbridge"))
 }
