@@ -7,6 +7,16 @@ export CGO_ENABLED ?= 0
 
 UPSTREAM := github.com/containernetworking/plugins/plugins
 OURS     := $(patsubst %/main.go,%,$(wildcard plugins/*/main.go))
+# SHIPPED is what an operator installs: the plugins and the commands beside them.
+SHIPPED  := $(OURS) cmd/netsteer cmd/netsteer-install
+
+# Every binary reports the version and commit it was built from (pkg/buildinfo).
+# GOFLAGS carries -buildvcs=false, so the build stamps them here; without git
+# (a source tarball) they read "unknown".
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
+BUILDINFO_LDFLAGS := -X github.com/netsteer/netsteer/pkg/buildinfo.version=$(VERSION) \
+                     -X github.com/netsteer/netsteer/pkg/buildinfo.commit=$(COMMIT)
 
 .PHONY: help build deps demo test test-unit test-integration install clean
 help: ## list every target with what it does (this text)
@@ -19,7 +29,7 @@ deps: ## install the system packages and Go pieces the targets need, saying what
 build: ## bin/vethbridge bin/ipvlan and the pinned reference binaries the tests use
 	@echo "==> building our plugins and the pinned reference binaries into bin/"
 	@mkdir -p $(BIN)
-	$(GO) build -trimpath -ldflags=-s -o $(BIN)/ $(addprefix ./,$(OURS)) ./integration/nst-peer
+	$(GO) build -trimpath -ldflags="-s $(BUILDINFO_LDFLAGS)" -o $(BIN)/ $(addprefix ./,$(SHIPPED)) ./integration/nst-peer
 	$(GO) build -trimpath -ldflags=-s -o $(BIN)/ github.com/containernetworking/cni/cnitool \
 		$(UPSTREAM)/ipam/host-local $(UPSTREAM)/main/loopback $(UPSTREAM)/main/bridge $(UPSTREAM)/meta/portmap
 	@# upstream ipvlan shares our ipvlan's name, so it lives apart (benchmarks and comparisons only)
@@ -31,7 +41,7 @@ demo: deps build ## attach a namespace with conf/10-netsteer.conflist, show it w
 
 # test is the whole suite CI runs (.ci/run). Each part says what it does;
 # the parts live in mk/*.mk.
-test: deps build test-unit test-integration test-reliability test-ipvlan-vm test-netns-vm test-e2e fuzz-short bench-quick ## every test CI runs: unit, integration (root), VM, containerd, fuzz, quick bench
+test: deps build test-unit test-integration test-reliability test-ipvlan-vm test-netns-vm test-e2e test-dist fuzz-short bench-quick ## every test CI runs: unit, integration (root), VM, containerd, fuzz, quick bench
 	@echo "==> all tests passed"
 
 test-unit: ## go vet, the lint checks and the unit tests (no root)
@@ -51,7 +61,7 @@ test-integration: build ## vethbridge integration tests in private network names
 install: build ## copy our plugins into /opt/cni/bin (DESTDIR=... to change)
 	@scripts/install.sh $(DESTDIR)/opt/cni/bin
 
-clean: ## remove bin/
-	rm -rf $(BIN)
+clean: ## remove bin/ and dist/
+	rm -rf $(BIN) $(DIST)
 
 -include mk/*.mk

@@ -21,6 +21,6 @@ test-ipvlan: ## ipvlan unit tests against fakes (no root)
 
 test-ipvlan-vm: build vmexec vm-host-tools ## ipvlan integration tests with real binaries through libcni, in the VM
 	@echo "==> ipvlan: VM integration tests (bin/ipvlan and bin/host-local through libcni, timeout $(IPVLAN_VM_TIMEOUT))"
-	NETSTEER_VM_FILES=$(BIN) $(GO) test -count=1 -tags vm -timeout $(IPVLAN_VM_TIMEOUT) \
+	NETSTEER_VM_FILES=$(BIN):$(CURDIR)/conf $(GO) test -count=1 -tags vm -timeout $(IPVLAN_VM_TIMEOUT) \
 		-exec $(BIN)/vmexec ./integration/ipvlan/ -v
 	@echo "==> ipvlan: VM integration tests passed"

@@ -22,6 +22,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/netsteer/netsteer/pkg/buildinfo"
 )
 
 const serviceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -37,6 +39,9 @@ type options struct {
 }
 
 func main() {
+	if buildinfo.PrintIfAsked("netsteer-install", os.Args[1:], os.Stdout) {
+		return
+	}
 	opts, err := parseFlags(os.Args[1:], os.Getenv, os.Stderr)
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -43,8 +43,14 @@ func TestEveryConfExampleLoadsAndWorks(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := libcni.ConfListFromBytes(raw); err != nil {
+			list, err := libcni.ConfListFromBytes(raw)
+			if err != nil {
 				t.Fatalf("libcni cannot load %s: %v", f, err)
+			}
+			if list.Plugins[0].Network.Type == "ipvlan" {
+				// This kernel has no ipvlan: integration/ipvlan runs this
+				// example in the VM (TestConfExample); here it only loads.
+				return
 			}
 			s := newSetup(t, withDataDir(t, string(raw)), 2)
 			r0, r1 := s.add(t, 0), s.add(t, 1)

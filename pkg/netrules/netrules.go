@@ -14,8 +14,8 @@ package netrules
 
 import (
 	"crypto/sha256"
-	"fmt"
 	"encoding/hex"
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"

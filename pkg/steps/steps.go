@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Step is one named unit of ADD. Do must be safe to run again after a
@@ -37,16 +38,43 @@ func (e *RollbackError) Unwrap() error { return e.Err }
 // Run runs each step in order. When one fails it runs rollback (the DEL
 // path) and returns the step's error joined with rollback's, if any.
 func Run(list []Step, rollback func() error) error {
+	return Runner{}.Run(list, rollback)
+}
+
+// Observer is told how long each top-level step took and how it ended,
+// once the step returns; the rollback is reported as the step "rollback".
+// A Runner calls it from the goroutine that runs the list, one step at a
+// time.
+type Observer func(step string, took time.Duration, err error)
+
+// Runner runs step lists like Run and reports each step to Observe when
+// it is set. The zero Runner is Run.
+type Runner struct {
+	Observe Observer
+}
+
+// Run is the package-level Run with r's observer.
+func (r Runner) Run(list []Step, rollback func() error) error {
 	for _, s := range list {
-		if err := s.Do(); err != nil {
+		if err := r.do(s.Name, s.Do); err != nil {
 			stepErr := &StepError{Step: s.Name, Err: err}
-			if rbErr := rollback(); rbErr != nil {
+			if rbErr := r.do("rollback", rollback); rbErr != nil {
 				return errors.Join(stepErr, &RollbackError{Err: rbErr})
 			}
 			return stepErr
 		}
 	}
 	return nil
+}
+
+func (r Runner) do(name string, f func() error) error {
+	if r.Observe == nil {
+		return f()
+	}
+	start := time.Now()
+	err := f()
+	r.Observe(name, time.Since(start), err)
+	return err
 }
 
 // Sequence is one step made of several run in order; its error names the

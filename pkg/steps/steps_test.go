@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestRun(t *testing.T) {
@@ -87,5 +88,44 @@ func TestSequenceAndTogether(t *testing.T) {
 	}
 	if got := Failed(Sequence("link", Step{Name: "rps", Do: func() error { return boom }}).Do()); strings.Join(got, "/") != "rps" {
 		t.Errorf("Sequence failure names %v", got)
+	}
+}
+
+func TestRunnerObservesEachStepAndRollback(t *testing.T) {
+	boom := errors.New("boom")
+	for _, tc := range []struct {
+		name   string
+		failAt string
+		want   string
+	}{
+		{name: "all succeed", want: "a:ok b:ok c:ok"},
+		{name: "b fails", failAt: "b", want: "a:ok b:boom rollback:ok"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var seen []string
+			r := Runner{Observe: func(step string, took time.Duration, err error) {
+				if took < 0 {
+					t.Errorf("step %s took %v", step, took)
+				}
+				res := "ok"
+				if err != nil {
+					res = err.Error()
+				}
+				seen = append(seen, step+":"+res)
+			}}
+			var list []Step
+			for _, n := range []string{"a", "b", "c"} {
+				list = append(list, Step{Name: n, Do: func() error {
+					if n == tc.failAt {
+						return boom
+					}
+					return nil
+				}})
+			}
+			_ = r.Run(list, func() error { return nil })
+			if got := strings.Join(seen, " "); got != tc.want {
+				t.Errorf("observed %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -55,7 +55,7 @@ func (p *Plugin) add(c *Config, args *skel.CmdArgs, target *netns.NS) (*attachme
 		return nil, err
 	}
 	a := &attachment{p: p, c: c, args: args, ns: target, master: master}
-	if err := steps.Run(a.steps(), func() error { return p.del(c, args, target) }); err != nil {
+	if err := p.Steps.Run(a.steps(), func() error { return p.del(c, args, target) }); err != nil {
 		return nil, cnierr.Outcome(err)
 	}
 	return a, nil

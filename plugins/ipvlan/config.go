@@ -10,6 +10,7 @@ import (
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
 	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/oplog"
 )
 
 // supportedVersions are the config versions ipvlan accepts. 0.1.0 and
@@ -80,6 +81,7 @@ type fileConf struct {
 var pluginKeys = []string{
 	"master", "mode", "flag", "mtu", "linkInContainer",
 	"sysctl", "inheritSysctls", "allowedPodSysctls",
+	oplog.Key, // read by the operations log (pkg/oplog), wired in main.go
 }
 
 // podKeys are what a runtime may pass per pod in args.cni or runtimeConfig:

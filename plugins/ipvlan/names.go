@@ -3,6 +3,8 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
+
+	"github.com/netsteer/netsteer/pkg/alias"
 )
 
 // The ipvlan link is the only kernel object an attachment owns, and it
@@ -22,7 +24,7 @@ func tempName(network, containerID, ifname string) string {
 // only when it carries this alias, so an interface that was there before
 // a refused ADD is never removed.
 func linkAlias(network, containerID, ifname string) string {
-	return "netsteer:" + network + ":" + containerID + ":" + ifname
+	return alias.Attachment(network, containerID, ifname)
 }
 
 func digest(parts ...string) string {

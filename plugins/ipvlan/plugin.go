@@ -9,6 +9,7 @@ import (
 	"github.com/netsteer/netsteer/pkg/ipam"
 	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/netns"
+	"github.com/netsteer/netsteer/pkg/steps"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
 
@@ -26,6 +27,8 @@ type Plugin struct {
 	// OpenNetns opens and verifies CNI_NETNS once (netns.Open); every
 	// later step gets the handle, never the path.
 	OpenNetns func(path string) (*netns.NS, error)
+	// Steps runs ADD's steps; main.go gives it the operations log's timer.
+	Steps steps.Runner
 }
 
 // Masters finds the device ipvlan links hang off.

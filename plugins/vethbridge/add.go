@@ -66,7 +66,7 @@ func (p *Plugin) add(c *Config, args *skel.CmdArgs, target *netns.NS) (*attachme
 		return nil, err
 	}
 	a := &attachment{p: p, c: c, args: args, ns: target}
-	if err := steps.Run(a.steps(), func() error { return p.del(c, args) }); err != nil {
+	if err := p.Steps.Run(a.steps(), func() error { return p.del(c, args) }); err != nil {
 		return nil, err
 	}
 	return a, nil

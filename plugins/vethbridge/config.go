@@ -12,6 +12,7 @@ import (
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
 	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/oplog"
 	"github.com/netsteer/netsteer/pkg/rps"
 )
 
@@ -107,6 +108,7 @@ var pluginKeys = []string{
 	"hairpinMode", "promiscMode", "vlan", "enabledad", "portIsolation",
 	"ipMasqBackend", "vlanTrunk", "preserveDefaultVlan", "macspoofchk", "disableContainerInterface",
 	"sysctl", "inheritSysctls", "allowedPodSysctls", "rps", "noMasqueradeCIDRs",
+	oplog.Key, // read by the operations log (pkg/oplog), wired in main.go
 }
 
 type rpsConf struct {

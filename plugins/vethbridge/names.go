@@ -3,7 +3,8 @@ package main
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"strings"
+
+	"github.com/netsteer/netsteer/pkg/alias"
 )
 
 // Every kernel object vethbridge makes is named from (network, container
@@ -17,27 +18,16 @@ func hostVethName(network, containerID, ifname string) string {
 }
 
 // aliasPrefix starts every host veth alias; GC lists links by it.
-const aliasPrefix = "netsteer:"
+const aliasPrefix = alias.Prefix
 
 // vethAlias is the host veth's alias: it records the attachment, so GC can
 // tell which attachment a veth belongs to from the kernel alone.
 func vethAlias(network, containerID, ifname string) string {
-	return aliasPrefix + network + ":" + containerID + ":" + ifname
+	return alias.Attachment(network, containerID, ifname)
 }
 
-// parseAlias reverses vethAlias. Network names and container IDs cannot
-// contain ':' (both are validated), and neither can interface names.
-func parseAlias(alias string) (network, containerID, ifname string, ok bool) {
-	rest, found := strings.CutPrefix(alias, aliasPrefix)
-	if !found {
-		return "", "", "", false
-	}
-	parts := strings.Split(rest, ":")
-	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
-		return "", "", "", false
-	}
-	return parts[0], parts[1], parts[2], true
-}
+// parseAlias reverses vethAlias.
+func parseAlias(s string) (network, containerID, ifname string, ok bool) { return alias.Parse(s) }
 
 func digest(parts ...string) string {
 	h := sha256.New()

@@ -12,6 +12,7 @@ import (
 	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/netrules"
 	"github.com/netsteer/netsteer/pkg/rps"
+	"github.com/netsteer/netsteer/pkg/steps"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
 
@@ -34,6 +35,8 @@ type Plugin struct {
 	// OpenNetns opens and verifies CNI_NETNS once (netns.Open); every
 	// later step gets the handle, never the path.
 	OpenNetns func(path string) (*netns.NS, error)
+	// Steps runs ADD's steps; main.go gives it the operations log's timer.
+	Steps steps.Runner
 }
 
 // HostNet is what vethbridge does in the namespace it runs in.
