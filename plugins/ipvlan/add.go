@@ -37,6 +37,9 @@ func (p *Plugin) Add(args *skel.CmdArgs) error {
 	if err := netconf.CheckNetns(args.Netns); err != nil {
 		return err
 	}
+	if err := p.refuseEarly(c, args); err != nil { // issue 9: before any side effect
+		return err
+	}
 	a, err := p.add(c, args)
 	if err != nil {
 		return err

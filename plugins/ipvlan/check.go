@@ -30,6 +30,9 @@ func (p *Plugin) check(c *Config, args *skel.CmdArgs) error {
 	if c.PrevResult == nil {
 		return cnierr.InvalidConfig("prevResult", "(absent)", "CHECK needs the result of ADD")
 	}
+	if err := netconf.CheckResultBounds(c.PrevResult); err != nil { // issue 9: bounded work
+		return err
+	}
 	idx := ourInterface(c.PrevResult, args)
 	if idx < 0 {
 		return cnierr.InvalidConfig("prevResult", "(object)", fmt.Sprintf("no interface %s in sandbox %s", args.IfName, args.Netns))

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 
 	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/types"
@@ -39,6 +40,9 @@ func (p *Plugin) Add(args *skel.CmdArgs) error {
 		return err
 	}
 	if err := netconf.CheckNetns(args.Netns); err != nil {
+		return err
+	}
+	if err := p.refuseEarly(c, args); err != nil { // issue 9: before any side effect
 		return err
 	}
 	exists, err := p.Container.HasLink(args.Netns, args.IfName)
@@ -146,7 +150,7 @@ func (a *attachment) allocate() (err error) {
 	if len(a.ipam.IPs) == 0 {
 		return fmt.Errorf("IPAM plugin %s returned no IP addresses", a.c.IPAMType)
 	}
-	return nil
+	return a.checkAllocated(a.ipam)
 }
 
 func (a *attachment) configure() error {
@@ -300,6 +304,7 @@ func ruleSets(c *Config, res *current.Result) []RuleSet {
 				rs.NoMasq = append(rs.NoMasq, p)
 			}
 		}
+		rs.Subnets = slices.CompactFunc(slices.SortedFunc(slices.Values(rs.Subnets), comparePrefix), func(a, b netip.Prefix) bool { return a == b })
 		if len(rs.Subnets) > 0 {
 			out = append(out, rs)
 		}
@@ -323,4 +328,13 @@ func ensureAtLeast(fs sysctl.FS, name string, min int) error {
 		return nil
 	}
 	return fs.Write(k, fmt.Sprint(min))
+}
+
+// comparePrefix orders prefixes, so that duplicates (one subnet named by
+// several IPs of a result) are adjacent and compacted to one rule.
+func comparePrefix(a, b netip.Prefix) int {
+	if c := a.Addr().Compare(b.Addr()); c != 0 {
+		return c
+	}
+	return a.Bits() - b.Bits()
 }

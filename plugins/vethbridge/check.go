@@ -32,6 +32,9 @@ func (p *Plugin) check(c *Config, args *skel.CmdArgs) error {
 	if c.PrevResult == nil {
 		return cnierr.InvalidConfig("prevResult", "(absent)", "CHECK needs the result of ADD")
 	}
+	if err := netconf.CheckResultBounds(c.PrevResult); err != nil { // issue 9: bounded work
+		return err
+	}
 	for _, check := range []func(*Config, *skel.CmdArgs) error{
 		p.checkHostVeth, p.checkContainer, p.checkForwarding, p.checkRules, p.checkIPAM,
 	} {

@@ -345,3 +345,18 @@ func (i *fakeIPAM) Release(_ string, _ []byte, a types.GCAttachment) error {
 }
 
 func (i *fakeIPAM) Status(string, []byte) error { return i.n.failing("IPAM.Status") }
+
+// NodeLinks reports the fake's bridges with their gateway addresses and
+// the node's own uplink, which holds 192.0.2.10.
+func (h *fakeHost) NodeLinks() ([]NodeLink, error) {
+	out := []NodeLink{{Name: "lo", Kind: "device", Addrs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}},
+		{Name: "nstup", Kind: "device", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.10")}}}
+	for name, addrs := range h.n.bridges {
+		l := NodeLink{Name: name, Kind: "bridge"}
+		for _, a := range addrs {
+			l.Addrs = append(l.Addrs, a.Addr())
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}

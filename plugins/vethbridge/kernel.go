@@ -11,6 +11,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/netsteer/netsteer/pkg/cnierr"
 	"github.com/netsteer/netsteer/pkg/nlx"
 	"github.com/netsteer/netsteer/pkg/rps"
 )
@@ -65,7 +66,8 @@ func ensureBridgeLink(spec BridgeSpec) (*netlink.Bridge, error) {
 	}
 	br, ok := l.(*netlink.Bridge)
 	if !ok {
-		return nil, fmt.Errorf("exists and is a %s, not a bridge", l.Type())
+		// The config's fault, not the kernel's: code 7 naming the key.
+		return nil, cnierr.InvalidConfig("bridge", spec.Name, fmt.Sprintf("a %s link of that name exists; it is not a bridge", l.Type()))
 	}
 	return br, nil
 }
@@ -234,4 +236,28 @@ func (kernelHost) InspectVeth(name string) (HostVeth, error) {
 		return err
 	})
 	return v, err
+}
+
+func (kernelHost) NodeLinks() ([]NodeLink, error) {
+	links, err := nlx.RetryDump(netlink.LinkList)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]NodeLink, 0, len(links))
+	byIndex := make(map[int]int, len(links))
+	for _, l := range links {
+		byIndex[l.Attrs().Index] = len(out)
+		out = append(out, NodeLink{Name: l.Attrs().Name, Kind: l.Type()})
+	}
+	addrs, err := nlx.RetryDump(func() ([]netlink.Addr, error) { return netlink.AddrList(nil, netlink.FAMILY_ALL) })
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range addrs {
+		i, known := byIndex[a.LinkIndex]
+		if ip, ok := netip.AddrFromSlice(a.IP); ok && known {
+			out[i].Addrs = append(out[i].Addrs, ip.Unmap())
+		}
+	}
+	return out, nil
 }
