@@ -85,7 +85,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 
 // run does the install: binaries first, the conflist last.
 func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
-	tmpl, err := os.ReadFile(o.confTemplate)
+	tmpl, err := readSource(o.confTemplate, maxConfBytes)
 	if err != nil {
 		return fmt.Errorf("reading conflist template: %w", err)
 	}
@@ -102,6 +102,17 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	bins, err := readBinaries(o.src, o.binaries)
 	if err != nil {
 		return err
+	}
+	// Only now, with every input valid, is anything on the node changed;
+	// first go the temp files a killed earlier run left behind.
+	for _, dir := range []string{o.dest, o.confDir} {
+		removed, err := removeStaleTemps(dir)
+		for _, name := range removed {
+			fmt.Fprintf(stderr, "netsteer-install: removed %s, left by an interrupted earlier run\n", filepath.Join(dir, name))
+		}
+		if err != nil {
+			return err
+		}
 	}
 	done, err := installer{dest: o.dest, log: stderr}.installBinaries(bins)
 	fmt.Fprint(stdout, summary(done))
