@@ -173,7 +173,9 @@ func TestHostileInputIsRefusedAndChangesNothing(t *testing.T) {
 // prefix. vethbridge does not refuse it because overlaps are often
 // intended (a summary route to the cluster's pod CIDR through a router
 // covers this node's own pod subnet) and telling the two apart needs the
-// operator's intent.
+// operator's intent. A pod subnet that contains one of the node's own
+// addresses is refused instead (TestAdversarialInputIsRefusedEarlyAndChangesNothing),
+// so the node's link here holds an address outside the pod subnet.
 func TestIPAMSubnetOverlappingAHostRoute(t *testing.T) {
 	node := nstest.NewNode(t)
 	nw := network{Name: "overlap", Bridge: "nstbro", Subnet: "10.95.0.0/24"}
@@ -182,7 +184,7 @@ func TestIPAMSubnetOverlappingAHostRoute(t *testing.T) {
 	// A link of the node's own (not a pod's) that routes the pod subnet.
 	peer := leaks.Netns(t, "router")
 	nstest.Run(t, "ip", "-n", node.Host.Name, "link", "add", "nstup0", "type", "veth", "peer", "name", "nstup1", "netns", peer.Name)
-	nstest.Run(t, "ip", "-n", node.Host.Name, "addr", "add", "10.95.0.200/16", "dev", "nstup0")
+	nstest.Run(t, "ip", "-n", node.Host.Name, "addr", "add", "10.95.1.200/16", "dev", "nstup0")
 	nstest.Run(t, "ip", "-n", node.Host.Name, "link", "set", "nstup0", "up")
 
 	out := mustRun(t, node, nw, "ADD", "overlap-1", c.Path())
