@@ -376,7 +376,7 @@ func TestCheckBoundsPrevResult(t *testing.T) {
 		ips  int
 		want []string
 	}{
-		{15000, []string{"larger than"}},            // the 975 KB prevResult
+		{15000, []string{"larger than"}},           // the 975 KB prevResult
 		{3000, []string{"prevResult.ips", "3000"}}, // under the size limit, over the count
 	} {
 		ce, err, took, size := check(bomb.ips)
