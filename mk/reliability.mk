@@ -18,7 +18,8 @@ FUZZTIME_SHORT ?= 10s
 RELIABILITY_TIMEOUT ?= 10m
 
 # package:FuzzTarget pairs
-FUZZ_TARGETS := ./plugins/vethbridge:FuzzLoad ./pkg/rps:FuzzParse ./pkg/sysctl:FuzzParseKey
+FUZZ_TARGETS := ./plugins/vethbridge:FuzzLoad ./pkg/rps:FuzzParse ./pkg/sysctl:FuzzParseKey \
+	./pkg/netconf:FuzzLinkNameProblem ./pkg/netconf:FuzzPodSubnetProblem
 
 .PHONY: test-reliability fuzz-short fuzz
 
