@@ -18,10 +18,12 @@ var reservedBlocks = []struct {
 }{
 	{netip.MustParsePrefix("0.0.0.0/8"), "\"this network\" (0.0.0.0/8)"},
 	{netip.MustParsePrefix("127.0.0.0/8"), "loopback"},
+	{netip.MustParsePrefix("169.254.0.0/16"), "link-local"},
 	{netip.MustParsePrefix("224.0.0.0/4"), "multicast"},
 	{netip.MustParsePrefix("255.255.255.255/32"), "the broadcast address"},
 	{netip.MustParsePrefix("::/128"), "the unspecified address"},
 	{netip.MustParsePrefix("::1/128"), "loopback"},
+	{netip.MustParsePrefix("fe80::/10"), "link-local"},
 	{netip.MustParsePrefix("ff00::/8"), "multicast"},
 }
 
@@ -29,7 +31,7 @@ var reservedBlocks = []struct {
 // a zero-length prefix (the whole address family), an IPv4-mapped IPv6
 // prefix (it would match IPv4 traffic in one family's rules and nothing in
 // the other's), and any prefix overlapping the unspecified, loopback,
-// multicast or broadcast blocks. Host bits do not matter.
+// link-local, multicast or broadcast blocks. Host bits do not matter.
 func PodSubnetProblem(p netip.Prefix) string {
 	if !p.IsValid() {
 		return "not a valid prefix"

@@ -19,9 +19,10 @@ func TestPodSubnetProblem(t *testing.T) {
 		{"0.0.0.0/0", "zero-length"}, {"10.0.0.0/0", "zero-length"}, {"::/0", "zero-length"},
 		{"0.0.0.0/1", "this network"}, {"0.0.0.0/8", "this network"}, {"127.0.0.0/8", "loopback"},
 		{"127.1.0.0/16", "loopback"}, {"64.0.0.0/2", "loopback"}, {"224.0.0.0/24", "multicast"},
-		{"128.0.0.0/1", "multicast"}, {"255.255.255.0/24", "broadcast"},
+		{"128.0.0.0/1", "link-local"}, {"192.0.0.0/2", "multicast"}, {"255.255.255.0/24", "broadcast"},
 		{"::ffff:10.0.0.0/104", "IPv4-mapped"}, {"::ffff:0:0/96", "IPv4-mapped"},
-		{"::/8", "unspecified"}, {"::1/128", "loopback"}, {"ff02::/16", "multicast"}, {"8000::/1", "multicast"},
+		{"169.254.0.0/16", "link-local"}, {"fe80::/64", "link-local"},
+		{"::/8", "unspecified"}, {"::1/128", "loopback"}, {"ff02::/16", "multicast"}, {"8000::/1", "link-local"}, {"ff00::/9", "multicast"},
 	} {
 		got := PodSubnetProblem(netip.MustParsePrefix(tc.in))
 		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
@@ -108,7 +109,7 @@ func FuzzPodSubnetProblem(f *testing.F) {
 		if m.Bits() == 0 || m.Addr().Is4In6() {
 			t.Fatalf("PodSubnetProblem accepted %s", s)
 		}
-		for _, a := range []string{"0.0.0.0", "127.0.0.1", "224.0.0.1", "255.255.255.255", "::", "::1", "ff02::1"} {
+		for _, a := range []string{"0.0.0.0", "127.0.0.1", "169.254.1.1", "224.0.0.1", "255.255.255.255", "::", "::1", "fe80::1", "ff02::1"} {
 			if m.Contains(netip.MustParseAddr(a)) {
 				t.Fatalf("PodSubnetProblem accepted %s, which contains %s", s, a)
 			}

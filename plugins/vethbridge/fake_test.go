@@ -346,17 +346,28 @@ func (i *fakeIPAM) Release(_ string, _ []byte, a types.GCAttachment) error {
 
 func (i *fakeIPAM) Status(string, []byte) error { return i.n.failing("IPAM.Status") }
 
-// NodeLinks reports the fake's bridges with their gateway addresses and
-// the node's own uplink, which holds 192.0.2.10.
-func (h *fakeHost) NodeLinks() ([]NodeLink, error) {
-	out := []NodeLink{{Name: "lo", Kind: "device", Addrs: []netip.Addr{netip.MustParseAddr("127.0.0.1")}},
-		{Name: "nstup", Kind: "device", Addrs: []netip.Addr{netip.MustParseAddr("192.0.2.10")}}}
+// NodeAddrs reports the fake's bridge addresses and the node's own
+// uplink "nstup", which holds 192.0.2.10.
+func (h *fakeHost) NodeAddrs() ([]netconf.LinkAddr, error) {
+	out := []netconf.LinkAddr{{Link: "lo", Addr: netip.MustParseAddr("127.0.0.1")}, {Link: "nstup", Addr: netip.MustParseAddr("192.0.2.10")}}
 	for name, addrs := range h.n.bridges {
-		l := NodeLink{Name: name, Kind: "bridge"}
 		for _, a := range addrs {
-			l.Addrs = append(l.Addrs, a.Addr())
+			out = append(out, netconf.LinkAddr{Link: name, Addr: a.Addr()})
 		}
-		out = append(out, l)
 	}
 	return out, nil
+}
+
+// LinkKind knows the fake's bridges and veths and the uplink "nstup".
+func (h *fakeHost) LinkKind(name string) (string, error) {
+	if _, ok := h.n.bridges[name]; ok {
+		return "bridge", nil
+	}
+	if _, ok := h.n.links[name]; ok {
+		return "veth", nil
+	}
+	if name == "nstup" || name == "lo" {
+		return "device", nil
+	}
+	return "", nil
 }

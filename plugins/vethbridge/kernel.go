@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
+	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/nlx"
 	"github.com/netsteer/netsteer/pkg/rps"
 )
@@ -238,26 +239,48 @@ func (kernelHost) InspectVeth(name string) (HostVeth, error) {
 	return v, err
 }
 
-func (kernelHost) NodeLinks() ([]NodeLink, error) {
-	links, err := nlx.RetryDump(netlink.LinkList)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]NodeLink, 0, len(links))
-	byIndex := make(map[int]int, len(links))
-	for _, l := range links {
-		byIndex[l.Attrs().Index] = len(out)
-		out = append(out, NodeLink{Name: l.Attrs().Name, Kind: l.Type()})
-	}
+func (kernelHost) NodeAddrs() ([]netconf.LinkAddr, error) {
 	addrs, err := nlx.RetryDump(func() ([]netlink.Addr, error) { return netlink.AddrList(nil, netlink.FAMILY_ALL) })
+	if errors.Is(err, netlink.ErrDumpInterrupted) {
+		// Concurrent ADDs keep changing the table (each new veth gets an
+		// IPv6 link-local address); the addresses that matter here, of
+		// uplinks and bridges, are stable, so the dump as read serves.
+		err = nil
+	}
 	if err != nil {
 		return nil, err
 	}
+	names := map[int]string{}
+	var out []netconf.LinkAddr
 	for _, a := range addrs {
-		i, known := byIndex[a.LinkIndex]
-		if ip, ok := netip.AddrFromSlice(a.IP); ok && known {
-			out[i].Addrs = append(out[i].Addrs, ip.Unmap())
+		ip, ok := netip.AddrFromSlice(a.IP)
+		if !ok || ip.IsLinkLocalUnicast() {
+			continue
 		}
+		name, known := names[a.LinkIndex]
+		if !known {
+			l, err := netlink.LinkByIndex(a.LinkIndex)
+			if nlx.IsNotFound(err) {
+				continue // gone since the dump
+			}
+			if err != nil {
+				return nil, err
+			}
+			name = l.Attrs().Name
+			names[a.LinkIndex] = name
+		}
+		out = append(out, netconf.LinkAddr{Link: name, Addr: ip.Unmap()})
 	}
 	return out, nil
+}
+
+func (kernelHost) LinkKind(name string) (string, error) {
+	l, err := netlink.LinkByName(name)
+	if nlx.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return l.Type(), nil
 }

@@ -51,9 +51,12 @@ type HostNet interface {
 	Attachments() ([]HostVeth, error)
 	// InspectVeth reports a host veth's bridge, alias and rx queue settings.
 	InspectVeth(name string) (HostVeth, error)
-	// NodeLinks lists this namespace's links with their kind and
-	// addresses. Equivalent to: ip -d addr show
-	NodeLinks() ([]NodeLink, error)
+	// NodeAddrs lists the addresses of this namespace, except link-local
+	// ones, with the name of the link holding each. Equivalent to: ip addr show
+	NodeAddrs() ([]netconf.LinkAddr, error)
+	// LinkKind reports the kind of the link called name ("bridge",
+	// "veth", "device", ...), or "" when there is none.
+	LinkKind(name string) (string, error)
 }
 
 // ContainerNet is what vethbridge does inside a container's netns.
@@ -139,13 +142,6 @@ type HostVeth struct {
 	Alias  string
 	Master string
 	Queues map[string]rps.Settings
-}
-
-// NodeLink is one link of the node as the kernel reports it.
-type NodeLink struct {
-	Name  string
-	Kind  string // "bridge", "veth", "device" for a physical NIC, ...
-	Addrs []netip.Addr
 }
 
 // ContainerState is the container interface as the kernel reports it.

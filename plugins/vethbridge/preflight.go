@@ -28,27 +28,18 @@ func (p *Plugin) refuseEarly(c *Config, args *skel.CmdArgs) error {
 	if _, err := c.Sysctls.Resolve(p.Sysctl, args.IfName, c.PodSysctls); err != nil {
 		return cnierr.Wrap(cnierr.Kernel, err)
 	}
-	links, err := p.Host.NodeLinks()
+	kind, err := p.Host.LinkKind(c.Bridge)
 	if err != nil {
-		return cnierr.Wrap(cnierr.Kernel, fmt.Errorf("listing the node's links: %w", err))
+		return cnierr.Wrap(cnierr.Kernel, fmt.Errorf("looking up bridge %s: %w", c.Bridge, err))
 	}
-	for _, l := range links {
-		if l.Name == c.Bridge && l.Kind != "bridge" {
-			return cnierr.InvalidConfig("bridge", c.Bridge, fmt.Sprintf("a %s link of that name exists; it is not a bridge", l.Kind))
-		}
+	if kind != "" && kind != "bridge" {
+		return cnierr.InvalidConfig("bridge", c.Bridge, fmt.Sprintf("a %s link of that name exists; it is not a bridge", kind))
 	}
-	return netconf.ValidateIPAMSubnets(c.Raw, linkAddrs(links), c.Bridge)
-}
-
-// linkAddrs flattens the node's links to their addresses.
-func linkAddrs(links []NodeLink) []netconf.LinkAddr {
-	var out []netconf.LinkAddr
-	for _, l := range links {
-		for _, a := range l.Addrs {
-			out = append(out, netconf.LinkAddr{Link: l.Name, Addr: a})
-		}
+	node, err := p.Host.NodeAddrs()
+	if err != nil {
+		return cnierr.Wrap(cnierr.Kernel, fmt.Errorf("listing the node's addresses: %w", err))
 	}
-	return out
+	return netconf.ValidateIPAMSubnets(c.Raw, node, c.Bridge)
 }
 
 // checkAllocated refuses what IPAM handed out when it could not be checked
@@ -56,11 +47,10 @@ func linkAddrs(links []NodeLink) []netconf.LinkAddr {
 // subnets become masquerade and forward rules, so they must pass the same
 // test as configured ones.
 func (a *attachment) checkAllocated(res *current.Result) error {
-	links, err := a.p.Host.NodeLinks()
+	node, err := a.p.Host.NodeAddrs()
 	if err != nil {
-		return fmt.Errorf("listing the node's links: %w", err)
+		return fmt.Errorf("listing the node's addresses: %w", err)
 	}
-	node := linkAddrs(links)
 	for _, ip := range res.IPs {
 		pfx, ok := nlx.Prefix(ip.Address)
 		if !ok {
