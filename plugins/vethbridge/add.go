@@ -304,7 +304,7 @@ func ruleSets(c *Config, res *current.Result) []RuleSet {
 				rs.NoMasq = append(rs.NoMasq, p)
 			}
 		}
-		rs.Subnets = slices.CompactFunc(slices.SortedFunc(slices.Values(rs.Subnets), comparePrefix), func(a, b netip.Prefix) bool { return a == b })
+		rs.Subnets = slices.Compact(slices.SortedFunc(slices.Values(rs.Subnets), comparePrefix))
 		if len(rs.Subnets) > 0 {
 			out = append(out, rs)
 		}
