@@ -15,10 +15,11 @@
 # default unless FUZZTIME is given on the command line or in the environment.
 RELIABILITY_FUZZTIME := $(if $(filter command line environment,$(origin FUZZTIME)),$(FUZZTIME),2m)
 FUZZTIME_SHORT ?= 10s
-RELIABILITY_TIMEOUT ?= 10m
+RELIABILITY_TIMEOUT ?= 20m
 
 # package:FuzzTarget pairs
-FUZZ_TARGETS := ./plugins/vethbridge:FuzzLoad ./plugins/ipvlan:FuzzLoad ./pkg/rps:FuzzParse ./pkg/sysctl:FuzzParseKey
+FUZZ_TARGETS := ./plugins/vethbridge:FuzzLoad ./plugins/ipvlan:FuzzLoad ./pkg/rps:FuzzParse ./pkg/sysctl:FuzzParseKey \
+	./pkg/netconf:FuzzLinkNameProblem ./pkg/netconf:FuzzPodSubnetProblem
 
 .PHONY: test-reliability fuzz-short fuzz
 

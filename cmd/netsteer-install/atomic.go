@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -15,13 +14,13 @@ import (
 // fsync of the directory so the rename survives a crash. It reports whether
 // it wrote anything: a file that already holds data is left alone.
 func writeAtomic(path string, data []byte, mode fs.FileMode) (bool, error) {
-	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
-		if err := os.Chmod(path, mode); err != nil {
-			return false, fmt.Errorf("setting mode of %s: %w", path, err)
-		}
-		return false, nil
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return false, fmt.Errorf("reading %s: %w", path, err)
+	// A symlink, FIFO or device at path is refused, never followed or read.
+	old, err := readDest(path, maxBinaryBytes)
+	if err != nil {
+		return false, err
+	}
+	if old != nil && bytes.Equal(old.data, data) {
+		return false, chmodDest(path, mode)
 	}
 	dir, base := filepath.Split(path)
 	// The leading dot hides the temp file from runtimes, which look plugins

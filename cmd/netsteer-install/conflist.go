@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"strings"
 	"text/template"
+
+	"github.com/netsteer/netsteer/pkg/netconf"
 )
 
 // templateData is what a conflist template sees. The field names are
@@ -17,11 +19,20 @@ type templateData struct {
 }
 
 // parsePodCIDRs parses a comma-separated list of pod CIDRs (a Node's
-// spec.podCIDRs joined, or the kubelet's PodCidr) and rejects host bits,
-// which host-local would refuse later with a less helpful message.
+// spec.podCIDRs joined, or the kubelet's PodCidr) and checks them as
+// strictly as the plugins check a pod subnet (netconf.PodSubnetProblem: no
+// zero-length prefix, no IPv4-mapped IPv6, nothing overlapping loopback,
+// multicast and the like). Host bits are rejected too, which host-local
+// would refuse later with a less helpful message. A node has at most one
+// range per family, as Kubernetes allocates them.
 func parsePodCIDRs(s string) ([]string, error) {
+	parts := strings.Split(s, ",")
+	if len(parts) > 2 {
+		return nil, fmt.Errorf("pod CIDRs %q: a node has at most two ranges (one per family), got %d", s, len(parts))
+	}
 	var out []string
-	for _, part := range strings.Split(s, ",") {
+	families := map[bool]string{}
+	for _, part := range parts {
 		part = strings.TrimSpace(part)
 		p, err := netip.ParsePrefix(part)
 		if err != nil {
@@ -30,6 +41,13 @@ func parsePodCIDRs(s string) ([]string, error) {
 		if p != p.Masked() {
 			return nil, fmt.Errorf("pod CIDR %q has host bits set (want %s)", part, p.Masked())
 		}
+		if why := netconf.PodSubnetProblem(p); why != "" {
+			return nil, fmt.Errorf("pod CIDR %q: %s", part, why)
+		}
+		if other, ok := families[p.Addr().Is4()]; ok {
+			return nil, fmt.Errorf("pod CIDRs %q and %q are of one family; a node has one range per family", other, part)
+		}
+		families[p.Addr().Is4()] = part
 		out = append(out, p.String())
 	}
 	return out, nil

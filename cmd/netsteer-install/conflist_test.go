@@ -21,6 +21,14 @@ func TestParsePodCIDRs(t *testing.T) {
 		{"10.244.1.0", nil, "parsing pod CIDR"},
 		{"", nil, "parsing pod CIDR"},
 		{"10.244.1.0/24,", nil, "parsing pod CIDR"},
+		{"0.0.0.0/0", nil, "zero-length"},
+		{"::/0", nil, "zero-length"},
+		{"::ffff:10.244.0.0/120", nil, "IPv4-mapped"},
+		{"::ffff:0:0/96", nil, "IPv4-mapped"},
+		{"127.0.0.0/8", nil, "loopback"},
+		{"224.0.0.0/4", nil, "multicast"},
+		{"10.244.1.0/24,10.244.2.0/24", nil, "one family"},
+		{"10.1.0.0/24,fd00::/64,10.2.0.0/24", nil, "at most two"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {

@@ -80,16 +80,17 @@ func (in installer) installBinaries(bins []binary) (map[string]outcome, error) {
 
 func (in installer) installBinary(b binary, rec record) (outcome, error) {
 	path := filepath.Join(in.dest, b.name)
-	old, err := os.ReadFile(path)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	cur, err := readDest(path, maxBinaryBytes)
+	if err != nil {
+		return "", fmt.Errorf("checking the installed %s: %w", b.name, err)
+	}
+	if cur == nil {
 		if _, err := writeAtomic(path, b.data, b.mode); err != nil {
 			return "", fmt.Errorf("installing %s: %w", b.name, err)
 		}
 		return installed, nil
-	case err != nil:
-		return "", fmt.Errorf("reading installed %s: %w", path, err)
 	}
+	old := cur.data
 	if digest(old) == digest(b.data) {
 		if _, err := writeAtomic(path, b.data, b.mode); err != nil { // fixes the mode only
 			return "", fmt.Errorf("installing %s: %w", b.name, err)
@@ -98,7 +99,7 @@ func (in installer) installBinary(b binary, rec record) (outcome, error) {
 	}
 	out := updated
 	if rec.Files[b.name] != digest(old) {
-		if err := in.backup(path, old); err != nil {
+		if err := in.backup(path, old, cur.mode); err != nil {
 			return "", err
 		}
 		out = replacedForeign
@@ -109,14 +110,11 @@ func (in installer) installBinary(b binary, rec record) (outcome, error) {
 	return out, nil
 }
 
-// backup keeps a foreign binary's content next to it before we replace it.
-func (in installer) backup(path string, old []byte) error {
-	mode := fs.FileMode(0o755)
-	if st, err := os.Stat(path); err == nil {
-		mode = st.Mode().Perm()
-	}
+// backup keeps a foreign binary's content (read without following links)
+// next to it before we replace it.
+func (in installer) backup(path string, old []byte, mode fs.FileMode) error {
 	bak := path + backupSuffix
-	if _, err := os.Stat(bak); err == nil {
+	if _, err := os.Lstat(bak); err == nil {
 		fmt.Fprintf(in.log, "netsteer-install: %s is not a binary netsteer installed; replacing the previous backup %s with it\n", path, bak)
 	} else {
 		fmt.Fprintf(in.log, "netsteer-install: %s is not a binary netsteer installed; keeping it as %s\n", path, bak)
@@ -129,14 +127,14 @@ func (in installer) backup(path string, old []byte) error {
 
 func (in installer) readRecord() (record, error) {
 	rec := record{Files: map[string]string{}}
-	data, err := os.ReadFile(filepath.Join(in.dest, recordName))
-	if errors.Is(err, fs.ErrNotExist) {
-		return rec, nil
-	}
+	f, err := readDest(filepath.Join(in.dest, recordName), maxConfBytes)
 	if err != nil {
 		return rec, fmt.Errorf("reading install record: %w", err)
 	}
-	if err := json.Unmarshal(data, &rec); err != nil {
+	if f == nil {
+		return rec, nil
+	}
+	if err := json.Unmarshal(f.data, &rec); err != nil {
 		// A damaged record only makes every binary look foreign, which
 		// costs backups, not correctness; say so and go on.
 		fmt.Fprintf(in.log, "netsteer-install: ignoring unreadable install record %s: %v\n", recordName, err)
@@ -179,7 +177,7 @@ func readBinaries(src string, names []string) ([]binary, error) {
 			return nil, fmt.Errorf("binary name %q is not a plain file name", name)
 		}
 		path := filepath.Join(src, name)
-		data, err := os.ReadFile(path)
+		data, err := readSource(path, maxBinaryBytes)
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", path, err)
 		}

@@ -7,9 +7,20 @@
 // <name>.netsteer-backup, and stderr says so. The config goes last because
 // a runtime starts using a network as soon as its conflist appears.
 //
+// The installer writes as root into the host's directories, so it trusts
+// nothing it finds there: a destination (binary, backup, install record,
+// conflist) that is a symbolic link, FIFO, device, socket or directory is
+// an error naming the path and its type, never followed, read or chmodded;
+// what it reads there is bounded in size. Temp files a killed earlier run
+// left (.NAME.netsteer-tmp-<digits>) are removed, and said so, once every
+// input has been checked.
+//
 // The pod CIDR comes from -pod-cidr (or NETSTEER_POD_CIDR); without it, the
 // installer reads spec.podCIDRs of the Node named by -node (or NODE_NAME)
-// from the API server with its service account.
+// from the API server with its service account. It is checked as strictly
+// as the plugins check a pod subnet: no zero-length or IPv4-mapped prefix,
+// nothing overlapping loopback or multicast, no host bits, at most one
+// range per family.
 package main
 
 import (
@@ -90,7 +101,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 
 // run does the install: binaries first, the conflist last.
 func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
-	tmpl, err := os.ReadFile(o.confTemplate)
+	tmpl, err := readSource(o.confTemplate, maxConfBytes)
 	if err != nil {
 		return fmt.Errorf("reading conflist template: %w", err)
 	}
@@ -107,6 +118,17 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	bins, err := readBinaries(o.src, o.binaries)
 	if err != nil {
 		return err
+	}
+	// Only now, with every input valid, is anything on the node changed;
+	// first go the temp files a killed earlier run left behind.
+	for _, dir := range []string{o.dest, o.confDir} {
+		removed, err := removeStaleTemps(dir)
+		for _, name := range removed {
+			fmt.Fprintf(stderr, "netsteer-install: removed %s, left by an interrupted earlier run\n", filepath.Join(dir, name))
+		}
+		if err != nil {
+			return err
+		}
 	}
 	done, err := installer{dest: o.dest, log: stderr}.installBinaries(bins)
 	fmt.Fprint(stdout, summary(done))

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -173,7 +174,9 @@ func TestHostileInputIsRefusedAndChangesNothing(t *testing.T) {
 // prefix. vethbridge does not refuse it because overlaps are often
 // intended (a summary route to the cluster's pod CIDR through a router
 // covers this node's own pod subnet) and telling the two apart needs the
-// operator's intent.
+// operator's intent. A pod subnet that contains one of the node's own
+// addresses is refused instead (TestAdversarialInputIsRefusedEarlyAndChangesNothing),
+// so the node's link here holds an address outside the pod subnet.
 func TestIPAMSubnetOverlappingAHostRoute(t *testing.T) {
 	node := nstest.NewNode(t)
 	nw := network{Name: "overlap", Bridge: "nstbro", Subnet: "10.95.0.0/24"}
@@ -182,7 +185,7 @@ func TestIPAMSubnetOverlappingAHostRoute(t *testing.T) {
 	// A link of the node's own (not a pod's) that routes the pod subnet.
 	peer := leaks.Netns(t, "router")
 	nstest.Run(t, "ip", "-n", node.Host.Name, "link", "add", "nstup0", "type", "veth", "peer", "name", "nstup1", "netns", peer.Name)
-	nstest.Run(t, "ip", "-n", node.Host.Name, "addr", "add", "10.95.0.200/16", "dev", "nstup0")
+	nstest.Run(t, "ip", "-n", node.Host.Name, "addr", "add", "10.95.1.200/16", "dev", "nstup0")
 	nstest.Run(t, "ip", "-n", node.Host.Name, "link", "set", "nstup0", "up")
 
 	out := mustRun(t, node, nw, "ADD", "overlap-1", c.Path())
@@ -201,11 +204,14 @@ func TestIPAMSubnetOverlappingAHostRoute(t *testing.T) {
 	leaks.Check(t)
 }
 
-// TestIPAMRefusalLeavesNothingOfTheAttachment: an IPAM section only the
-// IPAM plugin understands is refused by that plugin, after the network's
-// bridge has been ensured. Documented result: code 102 naming the bad
-// value, nothing of the attachment left (veth, reservation, container
-// interface); the network's bridge stays, as after any ADD and DEL.
+// TestIPAMRefusalLeavesNothingOfTheAttachment: a host-local subnet that
+// does not parse is refused by vethbridge before anything is made (code 7
+// naming the key and the value; the node is unchanged, no bridge either).
+// An IPAM section only the IPAM plugin can judge (a rangeStart outside
+// its subnet) is refused by that plugin, after the network's bridge has
+// been ensured: code 102 naming the value, nothing of the attachment left
+// (veth, reservation, container interface); the bridge stays, as after any
+// ADD and DEL.
 func TestIPAMRefusalLeavesNothingOfTheAttachment(t *testing.T) {
 	node := nstest.NewNode(t)
 	nw := network{Name: "badipam", Bridge: "nstbri", Subnet: "10.94.1.0/24"}
@@ -213,13 +219,29 @@ func TestIPAMRefusalLeavesNothingOfTheAttachment(t *testing.T) {
 	c := leaks.Netns(t, "badipam")
 	for i, subnet := range []string{"10.94.1.0/33", "; reboot", "10.94.1.0/24\n-j ACCEPT"} {
 		nw.Subnet = subnet
+		before := snapshot(t, node, c)
 		stdout, _, err := node.RunPlugin(t, "vethbridge", env("ADD", fmt.Sprintf("badipam-%d", i), c.Path()), nw.conf())
 		if err == nil {
 			t.Fatalf("ADD with ipam subnet %q succeeded", subnet)
 		}
-		if ce := parseError(t, stdout); ce.Code != 102 || !strings.Contains(ce.Msg, "host-local") || !strings.Contains(ce.Msg, subnet) {
-			t.Errorf("ADD with ipam subnet %q: code %d %q, want 102 naming host-local and the subnet", subnet, ce.Code, ce.Msg)
+		if ce := parseError(t, stdout); ce.Code != 7 || !strings.Contains(ce.Msg, "ipam.ranges[0][0].subnet") || !strings.Contains(ce.Msg, strconv.Quote(subnet)) {
+			t.Errorf("ADD with ipam subnet %q: code %d %q, want 7 naming the key and the subnet", subnet, ce.Code, ce.Msg)
 		}
-		leaks.Check(t)
+		if after := snapshot(t, node, c); after != before {
+			t.Errorf("ADD with ipam subnet %q changed the node:\nbefore:\n%s\nafter:\n%s", subnet, before, after)
+		}
 	}
+	nw.Subnet = "10.94.1.0/24"
+	nw.Extra = map[string]any{"ipam": map[string]any{
+		"type": "host-local", "dataDir": "DATADIR/" + nw.Name,
+		"ranges": [][]map[string]string{{{"subnet": nw.Subnet, "rangeStart": "10.95.0.1"}}},
+	}}
+	stdout, _, err := node.RunPlugin(t, "vethbridge", env("ADD", "badipam-range", c.Path()), nw.conf())
+	if err == nil {
+		t.Fatal("ADD with a rangeStart outside the subnet succeeded")
+	}
+	if ce := parseError(t, stdout); ce.Code != 102 || !strings.Contains(ce.Msg, "host-local") || !strings.Contains(ce.Msg, "10.95.0.1") {
+		t.Errorf("ADD with a rangeStart outside the subnet: code %d %q, want 102 naming host-local and the value", ce.Code, ce.Msg)
+	}
+	leaks.Check(t)
 }

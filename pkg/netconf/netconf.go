@@ -27,8 +27,10 @@ var commonKeys = []string{
 	"cni.dev/attachments",
 }
 
-// MaxConfigBytes bounds the config a plugin accepts; runtimes send a few KiB.
-const MaxConfigBytes = 1 << 20
+// MaxConfigBytes bounds the config a plugin accepts; runtimes send a few
+// KiB (a prevResult and a few hundred port mappings included). Checked
+// before parsing, it keeps every later pass over the config short.
+const MaxConfigBytes = 256 << 10
 
 // Decode unmarshals raw into dst and rejects any top-level key that is
 // neither a common CNI key nor in pluginKeys (code 2, naming the key).

@@ -46,16 +46,23 @@ type Setting struct {
 // Validate checks every key, pattern and value, and the pod's overrides
 // against the allowlist, without touching the host.
 func (c SysctlConf) Validate(ifname string, pod map[string]string) error {
+	if err := c.checkCounts(pod); err != nil {
+		return err
+	}
 	_, err := c.explicit(ifname, pod)
 	if err != nil {
 		return err
 	}
-	for _, p := range c.InheritSysctls {
-		if _, err := sysctl.ParseKey(p, ifname); err != nil {
+	for _, p := range Dedupe(c.InheritSysctls) {
+		k, err := sysctl.ParseKey(p, ifname)
+		if err != nil {
 			return cnierr.InvalidConfig("inheritSysctls", p, err.Error())
 		}
+		if why := sysctl.ScopeProblem(k); why != "" && !sysctl.IsPattern(p) {
+			return cnierr.InvalidConfig("inheritSysctls", p, why)
+		}
 	}
-	for _, p := range c.AllowedPodSysctls {
+	for _, p := range Dedupe(c.AllowedPodSysctls) {
 		if _, err := path.Match(p, ""); err != nil {
 			return cnierr.InvalidConfig("allowedPodSysctls", p, err.Error())
 		}
@@ -81,7 +88,8 @@ func (c SysctlConf) Resolve(host sysctl.FS, ifname string, pod map[string]string
 	if len(c.InheritSysctls) > 0 {
 		inherited, err := sysctl.Inherit(host, c.InheritSysctls, ifname)
 		if err != nil {
-			return nil, fmt.Errorf("inheritSysctls: %w", err)
+			// A pattern the host cannot satisfy is the config's fault.
+			return nil, cnierr.InvalidConfig("inheritSysctls", fmt.Sprint(c.InheritSysctls), err.Error())
 		}
 		for _, k := range sysctl.SortedKeys(inherited) {
 			add(k, inherited[k])
@@ -132,6 +140,9 @@ func parseMap(field string, m map[string]string, ifname string) ([]Setting, erro
 		if err != nil {
 			return nil, cnierr.InvalidConfig(field, name, err.Error())
 		}
+		if why := sysctl.ScopeProblem(k); why != "" {
+			return nil, cnierr.InvalidConfig(field, name, why)
+		}
 		if err := sysctl.ValidateValue(m[name]); err != nil {
 			return nil, cnierr.InvalidConfig(field+"."+name, m[name], err.Error())
 		}
@@ -147,4 +158,23 @@ func matchAny(patterns []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// checkCounts bounds each sysctl list (see bounds.go), counting distinct
+// entries.
+func (c SysctlConf) checkCounts(pod map[string]string) error {
+	for _, b := range []struct {
+		key    string
+		n, max int
+	}{
+		{"sysctl", len(c.Sysctl), MaxSysctls},
+		{"args.cni.sysctl", len(pod), MaxPodSysctls},
+		{"inheritSysctls", len(Dedupe(c.InheritSysctls)), MaxInheritPatterns},
+		{"allowedPodSysctls", len(Dedupe(c.AllowedPodSysctls)), MaxAllowedPodSysctls},
+	} {
+		if err := CheckCount(b.key, b.n, b.max); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -155,23 +155,40 @@ func matchSetting(e fs.DirEntry, leaf string) (bool, error) {
 	return info.Mode().Perm()&0o444 != 0, nil
 }
 
+// MaxInheritedKeys bounds how many keys Inherit may return in total, so
+// that a handful of broad patterns cannot make one ADD read and write
+// thousands of files.
+const MaxInheritedKeys = 1024
+
 // Inherit reads from host the current values of every sysctl matching
 // patterns. Each pattern is parsed like ParseKey with ifname, and its last
-// segment may hold wildcards as in FS.Glob. The first pattern that is
-// invalid, matches nothing, or cannot be read stops Inherit with an error
-// naming it.
+// segment may hold wildcards as in FS.Glob. Repeated patterns are read once.
+//
+// Only keys a pod's namespace can take are inherited. A glob leaves out the
+// keys that ScopeProblem refuses (node-wide effect, or host namespace only)
+// and the read-only ones, such as tcp_available_congestion_control: they
+// could only fail when written. A literal key of either kind is an error
+// naming it, as is a pattern that is invalid, matches nothing, or cannot
+// be read, and more than MaxInheritedKeys keys in total.
 func Inherit(host FS, patterns []string, ifname string) (map[Key]string, error) {
 	values := make(map[Key]string)
+	seen := make(map[string]bool, len(patterns))
 	for _, p := range patterns {
-		k, err := ParseKey(p, ifname)
-		if err != nil {
-			return nil, fmt.Errorf("inheriting sysctls: %w", err)
+		if seen[p] {
+			continue
 		}
-		keys, err := host.expand(k, p)
+		seen[p] = true
+		keys, err := host.inheritable(p, ifname)
 		if err != nil {
 			return nil, fmt.Errorf("inheriting sysctls: %w", err)
 		}
 		for _, k := range keys {
+			if _, ok := values[k]; ok {
+				continue
+			}
+			if len(values) == MaxInheritedKeys {
+				return nil, fmt.Errorf("inheriting sysctls: pattern %q: more than %d keys in total", p, MaxInheritedKeys)
+			}
 			v, err := host.Read(k)
 			if err != nil {
 				return nil, fmt.Errorf("inheriting sysctls for pattern %q: %w", p, err)
@@ -180,6 +197,52 @@ func Inherit(host FS, patterns []string, ifname string) (map[Key]string, error) 
 		}
 	}
 	return values, nil
+}
+
+// inheritable expands one inheritSysctls pattern to the keys Inherit copies.
+func (fsys FS) inheritable(p, ifname string) ([]Key, error) {
+	k, err := ParseKey(p, ifname)
+	if err != nil {
+		return nil, err
+	}
+	literal := !IsPattern(p)
+	if why := ScopeProblem(k); literal && why != "" {
+		return nil, &KeyError{Key: p, Reason: why}
+	}
+	keys, err := fsys.expand(k, p)
+	if err != nil {
+		return nil, err
+	}
+	out := keys[:0]
+	for _, k := range keys {
+		switch {
+		case literal && !fsys.writable(k):
+			return nil, &KeyError{Key: p, Reason: "read-only: a pod's namespace cannot take its value"}
+		case ScopeProblem(k) == "" && fsys.writable(k):
+			out = append(out, k)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("sysctl pattern %q: %w (every match is read-only or not confined to a pod)", p, ErrNoMatch)
+	}
+	return out, nil
+}
+
+// writable reports whether the file of k has a write permission bit: the
+// kernel's mode for sysctls a namespace may set.
+func (fsys FS) writable(k Key) bool {
+	name, err := fsys.file(k)
+	if err != nil {
+		return false
+	}
+	info, err := os.Stat(name)
+	return err == nil && info.Mode().Perm()&0o222 != 0
+}
+
+// IsPattern reports whether an inheritSysctls entry has wildcards (in its
+// last segment, the only place they act).
+func IsPattern(s string) bool {
+	return strings.ContainsAny(s, "*?[\\")
 }
 
 // SortedKeys returns the keys of m sorted by path, so that callers write and

@@ -41,6 +41,9 @@ func (p *Plugin) Add(args *skel.CmdArgs) error {
 		return err
 	}
 	defer target.Close()
+	if err := p.refuseEarly(c, args); err != nil { // issue 9: before any side effect
+		return err
+	}
 	a, err := p.add(c, args, target)
 	if err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
 	"github.com/netsteer/netsteer/pkg/ifstate"
+	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/netns"
 )
 
@@ -31,6 +32,9 @@ func (p *Plugin) Check(args *skel.CmdArgs) error {
 func (p *Plugin) check(c *Config, args *skel.CmdArgs, target *netns.NS) error {
 	if c.PrevResult == nil {
 		return cnierr.InvalidConfig("prevResult", "(absent)", "CHECK needs the result of ADD")
+	}
+	if err := netconf.CheckResultBounds(c.PrevResult); err != nil { // issue 9: bounded work
+		return err
 	}
 	idx := ourInterface(c.PrevResult, args)
 	if idx < 0 {

@@ -113,6 +113,7 @@ func Load(raw []byte, envArgs string) (*Config, error) {
 		func() error { return netconf.ValidateName(c.Network) },
 		func() error { return netconf.CheckVersion(c.CNIVersion, supportedVersions) },
 		c.checkMaster,
+		func() error { return netconf.ValidateIPAMSubnets(raw, nil, "") },
 		func() error { return oneOf("mode", c.Mode, ModeL2, ModeL3, ModeL3S) },
 		func() error { return oneOf("flag", c.Flag, FlagBridge, FlagPrivate, FlagVEPA) },
 		c.checkMTU,
@@ -130,7 +131,7 @@ func (c *Config) checkMaster() error {
 	if c.Master == "" {
 		return nil
 	}
-	return netconf.ValidateIfName("master", c.Master)
+	return netconf.ValidateLinkName("master", c.Master)
 }
 
 func oneOf[T ~string](key string, v T, allowed ...T) error {

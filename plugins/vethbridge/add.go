@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"slices"
 
 	"github.com/containernetworking/cni/pkg/skel"
 	"github.com/containernetworking/cni/pkg/types"
@@ -46,6 +47,9 @@ func (p *Plugin) Add(args *skel.CmdArgs) error {
 		return err
 	}
 	defer target.Close()
+	if err := p.refuseEarly(c, args); err != nil { // issue 9: before any side effect
+		return err
+	}
 	exists, err := p.Container.HasLink(target, args.IfName)
 	if err != nil {
 		return cnierr.Wrap(cnierr.Kernel, fmt.Errorf("looking up %s in %s: %w", args.IfName, args.Netns, err))
@@ -160,7 +164,10 @@ func (a *attachment) writeSysctls() error {
 // allocate runs IPAM ADD; without IPAM the attachment is L2 only.
 func (a *attachment) allocate() (err error) {
 	a.ipam, err = a.p.ipam(a.c).Add()
-	return err
+	if err != nil || a.ipam == nil {
+		return err
+	}
+	return a.checkAllocated(a.ipam)
 }
 
 func (a *attachment) configure() error {
@@ -310,6 +317,7 @@ func ruleSets(c *Config, res *current.Result) []RuleSet {
 				rs.NoMasq = append(rs.NoMasq, p)
 			}
 		}
+		rs.Subnets = slices.Compact(slices.SortedFunc(slices.Values(rs.Subnets), comparePrefix))
 		if len(rs.Subnets) > 0 {
 			out = append(out, rs)
 		}
@@ -333,4 +341,13 @@ func ensureAtLeast(fs sysctl.FS, name string, min int) error {
 		return nil
 	}
 	return fs.Write(k, fmt.Sprint(min))
+}
+
+// comparePrefix orders prefixes, so that duplicates (one subnet named by
+// several IPs of a result) are adjacent and compacted to one rule.
+func comparePrefix(a, b netip.Prefix) int {
+	if c := a.Addr().Compare(b.Addr()); c != 0 {
+		return c
+	}
+	return a.Bits() - b.Bits()
 }

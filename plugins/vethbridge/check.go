@@ -10,6 +10,7 @@ import (
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
 	"github.com/netsteer/netsteer/pkg/ifstate"
+	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/rps"
 	"github.com/netsteer/netsteer/pkg/sysctl"
@@ -34,6 +35,9 @@ func (p *Plugin) Check(args *skel.CmdArgs) error {
 func (p *Plugin) check(c *Config, args *skel.CmdArgs, target *netns.NS) error {
 	if c.PrevResult == nil {
 		return cnierr.InvalidConfig("prevResult", "(absent)", "CHECK needs the result of ADD")
+	}
+	if err := netconf.CheckResultBounds(c.PrevResult); err != nil { // issue 9: bounded work
+		return err
 	}
 	for _, check := range []func(*Config, *skel.CmdArgs) error{
 		p.checkHostVeth,

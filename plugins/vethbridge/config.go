@@ -160,7 +160,8 @@ func Load(raw []byte, envArgs string, ncpu int) (*Config, error) {
 	for _, check := range []func() error{
 		func() error { return netconf.ValidateName(c.Network) },
 		func() error { return netconf.CheckVersion(c.CNIVersion, supportedVersions) },
-		func() error { return netconf.ValidateIfName("bridge", c.Bridge) },
+		func() error { return netconf.ValidateLinkName("bridge", c.Bridge) },
+		func() error { return netconf.ValidateIPAMSubnets(raw, nil, "") },
 		func() error { return validateRange("mtu", c.MTU, 0, 65535, "0 (kernel default) or 68..65535") },
 		func() error { return validateRange("vlan", c.VLAN, 0, 4094, "0..4094") },
 		func() error { return c.loadRPS(f.RPS, ncpu) },
@@ -247,6 +248,10 @@ func (r *RPSConfig) Mask(ncpu int) (rps.Mask, error) {
 }
 
 func (c *Config) loadNoMasq(cidrs []string) error {
+	cidrs = netconf.Dedupe(cidrs)
+	if err := netconf.CheckCount("noMasqueradeCIDRs", len(cidrs), netconf.MaxNoMasqueradeCIDRs); err != nil {
+		return err
+	}
 	for _, s := range cidrs {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {

@@ -2,10 +2,13 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/containernetworking/cni/pkg/types"
+
+	"github.com/netsteer/netsteer/pkg/netconf"
 )
 
 // conf builds a config from the minimal valid one plus extra JSON members.
@@ -126,6 +129,20 @@ func TestLoadErrorsNameKeyAndValue(t *testing.T) {
 		{"CNI_ARGS unknown key without IgnoreUnknown", string(conf("")), "FOO=bar", types.ErrInvalidEnvironmentVariables, "CNI_ARGS"},
 		{"CNI_ARGS garbage", string(conf("")), "a;b;c", types.ErrInvalidEnvironmentVariables, "CNI_ARGS"},
 		{"huge config", "{" + strings.Repeat(" ", 2<<20) + "}", "", types.ErrInvalidNetworkConfig, "bytes"},
+		// issue 9: names with a meaning downstream, unconfined sysctls, unsafe subnets, unbounded lists
+		{"bridge iptables wildcard", string(conf(`"bridge": "+"`)), "", types.ErrInvalidNetworkConfig, `"bridge" = "+"`},
+		{"bridge kernel template", string(conf(`"bridge": "rtb%d"`)), "", types.ErrInvalidNetworkConfig, `"rtb%d"`},
+		{"bridge named all", string(conf(`"bridge": "all"`)), "", types.ErrInvalidNetworkConfig, `"all"`},
+		{"bridge named lo", string(conf(`"bridge": "lo"`)), "", types.ErrInvalidNetworkConfig, `"lo"`},
+		{"sysctl with node-wide effect", string(conf(`"sysctl": {"net.netfilter.nf_hooks_lwtunnel": "1"}`)), "", types.ErrInvalidNetworkConfig, "nf_hooks_lwtunnel"},
+		{"sysctl only in the host netns", string(conf(`"sysctl": {"net.core.rmem_max": "1"}`)), "", types.ErrInvalidNetworkConfig, "net.core.rmem_max"},
+		{"inherit literal with node-wide effect", string(conf(`"inheritSysctls": ["net.netfilter.nf_hooks_lwtunnel"]`)), "", types.ErrInvalidNetworkConfig, "nf_hooks_lwtunnel"},
+		{"pod sysctl with node-wide effect", string(conf(`"allowedPodSysctls": ["net.*"], "args": {"cni": {"sysctl": {"net.netfilter.nf_hooks_lwtunnel": "1"}}}`)), "", types.ErrInvalidNetworkConfig, "nf_hooks_lwtunnel"},
+		{"ipam subnet whole family", string(conf(`"ipam": {"type": "host-local", "subnet": "0.0.0.0/0"}`)), "", types.ErrInvalidNetworkConfig, `"ipam.subnet" = "0.0.0.0/0"`},
+		{"ipam range whole v6 family", string(conf(`"ipam": {"type": "host-local", "ranges": [[{"subnet": "::/0"}]]}`)), "", types.ErrInvalidNetworkConfig, "ipam.ranges[0][0].subnet"},
+		{"ipam subnet mapped", string(conf(`"ipam": {"type": "host-local", "subnet": "::ffff:10.0.0.0/104"}`)), "", types.ErrInvalidNetworkConfig, "IPv4-mapped"},
+		{"ipam subnet loopback", string(conf(`"ipam": {"type": "host-local", "subnet": "127.0.0.0/8"}`)), "", types.ErrInvalidNetworkConfig, "loopback"},
+		{"noMasqueradeCIDRs over the limit", string(conf(`"noMasqueradeCIDRs": [` + manyCIDRs(netconf.MaxNoMasqueradeCIDRs+1) + `]`)), "", types.ErrInvalidNetworkConfig, "noMasqueradeCIDRs"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Load([]byte(tc.raw), tc.args, 4)
@@ -154,4 +171,13 @@ func FuzzLoad(f *testing.F) {
 			t.Fatalf("error %v is not a CNI error", err)
 		}
 	})
+}
+
+// manyCIDRs is n distinct /32s as JSON strings.
+func manyCIDRs(n int) string {
+	var out []string
+	for i := 0; i < n; i++ {
+		out = append(out, fmt.Sprintf(`"10.%d.%d.1/32"`, i/256, i%256))
+	}
+	return strings.Join(out, ",")
 }

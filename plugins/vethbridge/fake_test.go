@@ -377,3 +377,29 @@ func (n *fakeNode) openNetns(path string) (*netns.NS, error) {
 	}
 	return &netns.NS{Path: path}, nil
 }
+
+// NodeAddrs reports the fake's bridge addresses and the node's own
+// uplink "nstup", which holds 192.0.2.10.
+func (h *fakeHost) NodeAddrs() ([]netconf.LinkAddr, error) {
+	out := []netconf.LinkAddr{{Link: "lo", Addr: netip.MustParseAddr("127.0.0.1")}, {Link: "nstup", Addr: netip.MustParseAddr("192.0.2.10")}}
+	for name, addrs := range h.n.bridges {
+		for _, a := range addrs {
+			out = append(out, netconf.LinkAddr{Link: name, Addr: a.Addr()})
+		}
+	}
+	return out, nil
+}
+
+// LinkKind knows the fake's bridges and veths and the uplink "nstup".
+func (h *fakeHost) LinkKind(name string) (string, error) {
+	if _, ok := h.n.bridges[name]; ok {
+		return "bridge", nil
+	}
+	if _, ok := h.n.links[name]; ok {
+		return "veth", nil
+	}
+	if name == "nstup" || name == "lo" {
+		return "device", nil
+	}
+	return "", nil
+}

@@ -10,6 +10,8 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/netsteer/netsteer/pkg/cnierr"
+	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/nlx"
 	"github.com/netsteer/netsteer/pkg/rps"
@@ -65,7 +67,8 @@ func ensureBridgeLink(spec BridgeSpec) (*netlink.Bridge, error) {
 	}
 	br, ok := l.(*netlink.Bridge)
 	if !ok {
-		return nil, fmt.Errorf("exists and is a %s, not a bridge", l.Type())
+		// The config's fault, not the kernel's: code 7 naming the key.
+		return nil, cnierr.InvalidConfig("bridge", spec.Name, fmt.Sprintf("a %s link of that name exists; it is not a bridge", l.Type()))
 	}
 	return br, nil
 }
@@ -229,4 +232,50 @@ func (kernelHost) InspectVeth(name string) (HostVeth, error) {
 		return err
 	})
 	return v, err
+}
+
+func (kernelHost) NodeAddrs() ([]netconf.LinkAddr, error) {
+	addrs, err := nlx.RetryDump(func() ([]netlink.Addr, error) { return netlink.AddrList(nil, netlink.FAMILY_ALL) })
+	if errors.Is(err, netlink.ErrDumpInterrupted) {
+		// Concurrent ADDs keep changing the table (each new veth gets an
+		// IPv6 link-local address); the addresses that matter here, of
+		// uplinks and bridges, are stable, so the dump as read serves.
+		err = nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	names := map[int]string{}
+	var out []netconf.LinkAddr
+	for _, a := range addrs {
+		ip, ok := netip.AddrFromSlice(a.IP)
+		if !ok || ip.IsLinkLocalUnicast() {
+			continue
+		}
+		name, known := names[a.LinkIndex]
+		if !known {
+			l, err := netlink.LinkByIndex(a.LinkIndex)
+			if nlx.IsNotFound(err) {
+				continue // gone since the dump
+			}
+			if err != nil {
+				return nil, err
+			}
+			name = l.Attrs().Name
+			names[a.LinkIndex] = name
+		}
+		out = append(out, netconf.LinkAddr{Link: name, Addr: ip.Unmap()})
+	}
+	return out, nil
+}
+
+func (kernelHost) LinkKind(name string) (string, error) {
+	l, err := netlink.LinkByName(name)
+	if nlx.IsNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return l.Type(), nil
 }

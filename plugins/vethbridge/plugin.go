@@ -60,6 +60,12 @@ type HostNet interface {
 	Attachments() ([]HostVeth, error)
 	// InspectVeth reports a host veth's bridge, alias and rx queue settings.
 	InspectVeth(name string) (HostVeth, error)
+	// NodeAddrs lists the addresses of this namespace, except link-local
+	// ones, with the name of the link holding each. Equivalent to: ip addr show
+	NodeAddrs() ([]netconf.LinkAddr, error)
+	// LinkKind reports the kind of the link called name ("bridge",
+	// "veth", "device", ...), or "" when there is none.
+	LinkKind(name string) (string, error)
 }
 
 // ContainerNet is what vethbridge does inside a container's netns.

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/containernetworking/cni/pkg/skel"
+	current "github.com/containernetworking/cni/pkg/types/100"
+
+	"github.com/netsteer/netsteer/pkg/cnierr"
+	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/nlx"
+)
+
+// refuseEarly is the part of ADD's validation that needs more than the
+// config but changes nothing, run before the first side effect so that a
+// request ADD would refuse half-way is refused with nothing to roll back:
+// CNI_IFNAME must be a literal link name, prevResult within bounds, the
+// sysctls resolvable against the host (inherited keys exist, are writable
+// and stay in the pod's netns), and no IPAM subnet may contain an address
+// the node holds on a link other than the network's bridge.
+func (p *Plugin) refuseEarly(c *Config, args *skel.CmdArgs) error {
+	if err := netconf.ValidateNewIfName(args.IfName); err != nil {
+		return err
+	}
+	if err := netconf.CheckResultBounds(c.PrevResult); err != nil {
+		return err
+	}
+	if _, err := c.Sysctls.Resolve(p.Sysctl, args.IfName, c.PodSysctls); err != nil {
+		return cnierr.Wrap(cnierr.Kernel, err)
+	}
+	kind, err := p.Host.LinkKind(c.Bridge)
+	if err != nil {
+		return cnierr.Wrap(cnierr.Kernel, fmt.Errorf("looking up bridge %s: %w", c.Bridge, err))
+	}
+	if kind != "" && kind != "bridge" {
+		return cnierr.InvalidConfig("bridge", c.Bridge, fmt.Sprintf("a %s link of that name exists; it is not a bridge", kind))
+	}
+	node, err := p.Host.NodeAddrs()
+	if err != nil {
+		return cnierr.Wrap(cnierr.Kernel, fmt.Errorf("listing the node's addresses: %w", err))
+	}
+	return netconf.ValidateIPAMSubnets(c.Raw, node, c.Bridge)
+}
+
+// checkAllocated refuses what IPAM handed out when it could not be checked
+// up front (an IPAM plugin whose subnets the config does not show): the
+// subnets become masquerade and forward rules, so they must pass the same
+// test as configured ones.
+func (a *attachment) checkAllocated(res *current.Result) error {
+	node, err := a.p.Host.NodeAddrs()
+	if err != nil {
+		return fmt.Errorf("listing the node's addresses: %w", err)
+	}
+	for _, ip := range res.IPs {
+		pfx, ok := nlx.Prefix(ip.Address)
+		if !ok {
+			continue
+		}
+		if err := netconf.ValidatePodSubnet("ipam (allocated address)", pfx, node, a.c.Bridge); err != nil {
+			return err
+		}
+	}
+	return nil
+}

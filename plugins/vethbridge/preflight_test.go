@@ -1,0 +1,81 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/containernetworking/cni/pkg/types"
+)
+
+// TestRefuseEarly covers the refusals that need more than the config and
+// must come before ADD's first side effect: each is refused with its code,
+// naming the key and value, and the fake world is unchanged.
+func TestRefuseEarly(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		edit   func(conf string) string
+		ifname string
+		prep   func(n *fakeNode)
+		code   uint
+		want   []string
+	}{
+		{name: "CNI_IFNAME with ..", ifname: "a..b", code: types.ErrInvalidEnvironmentVariables, want: []string{"CNI_IFNAME", "a..b"}},
+		{name: "CNI_IFNAME all", ifname: "all", code: types.ErrInvalidEnvironmentVariables, want: []string{"CNI_IFNAME", `"all"`}},
+		{name: "bridge is an existing non-bridge",
+			edit: func(c string) string { return strings.Replace(c, `"bridge": "nstbr0"`, `"bridge": "nstup"`, 1) },
+			code: types.ErrInvalidNetworkConfig, want: []string{`"bridge"`, "nstup", "not a bridge"}},
+		{name: "subnet holds the node's address",
+			edit: func(c string) string {
+				return strings.Replace(c, `"ipam": {"type": "fake"}`, `"ipam": {"type": "fake", "subnet": "192.0.2.0/24"}`, 1)
+			},
+			code: types.ErrInvalidNetworkConfig, want: []string{"ipam.subnet", "192.0.2.0/24", "192.0.2.10 on nstup"}},
+		{name: "inherited key read-only on the host",
+			prep: func(n *fakeNode) {
+				if err := os.Chmod(filepath.Join(n.hostProc, "net/ipv4/tcp_keepalive_intvl"), 0o444); err != nil {
+					t.Fatal(err)
+				}
+			},
+			code: types.ErrInvalidNetworkConfig, want: []string{"inheritSysctls", "net.ipv4.tcp_keepalive_intvl", "read-only"}},
+		{name: "inherited key missing on the host",
+			edit: func(c string) string {
+				return strings.Replace(c, `"net.ipv4.tcp_keepalive_intvl"`, `"net.ipv4.tcp_nothing"`, 1)
+			},
+			code: types.ErrInvalidNetworkConfig, want: []string{"inheritSysctls", "net.ipv4.tcp_nothing"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newFakeNode(t, "/run/netns/c1")
+			if tc.prep != nil {
+				tc.prep(n)
+			}
+			args := cmdArgs("c1", "/run/netns/c1")
+			if tc.ifname != "" {
+				args.IfName = tc.ifname
+			}
+			if tc.edit != nil {
+				args.StdinData = []byte(tc.edit(testConf))
+			}
+			p := n.plugin()
+			c, err := Load(args.StdinData, args.Args, 4)
+			if err != nil {
+				t.Fatalf("Load: %v", err)
+			}
+			before := n.String()
+			err = p.refuseEarly(c, args)
+			var te *types.Error
+			if !errors.As(err, &te) || te.Code != tc.code {
+				t.Fatalf("refuseEarly = %v, want code %d", err, tc.code)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(te.Msg, w) {
+					t.Errorf("message %q does not name %q", te.Msg, w)
+				}
+			}
+			if after := n.String(); after != before {
+				t.Errorf("refusal changed the world:\nbefore:\n%s\nafter:\n%s", before, after)
+			}
+		})
+	}
+}
