@@ -43,7 +43,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("netsteer inspect", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print JSON instead of tables")
-	node := inspect.Node{Rules: inspect.IPTablesSave{}}
+	node := inspect.Node{Rules: inspect.IPTablesSave{}, NFT: inspect.NFTList{}}
 	fs.StringVar(&node.Sys, "sys", "/sys", "sysfs of the plugins' network namespace")
 	fs.StringVar(&node.CNIDir, "cni-dir", "/var/lib/cni", "CNI state dir: the runtime's results/ cache and host-local's networks/")
 	if err := fs.Parse(args[1:]); err != nil {

@@ -145,8 +145,12 @@ func TestInspectShowsPodsAndWhatGCWouldRelease(t *testing.T) {
 	}
 
 	// A flushed FORWARD chain shows up as missing rules.
-	s.node.Host.Exec(t, "iptables", "-F", "FORWARD")
-	if r := inspectNode(t, s.node); r.Networks[0].Rules.State != "missing" || !strings.Contains(r.Networks[0].Rules.Detail, "FORWARD") {
+	if backend() == "nftables" {
+		s.node.Host.Exec(t, "nft", "flush", "chain", "inet", "netsteer", "forward")
+	} else {
+		s.node.Host.Exec(t, "iptables", "-F", "FORWARD")
+	}
+	if r := inspectNode(t, s.node); r.Networks[0].Rules.State != "missing" || !strings.Contains(strings.ToLower(r.Networks[0].Rules.Detail), "forward") {
 		t.Errorf("after flushing FORWARD rules = %+v, want missing naming FORWARD", r.Networks[0].Rules)
 	}
 }

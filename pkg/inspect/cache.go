@@ -23,7 +23,9 @@ type pluginConf struct {
 	Type   string `json:"type"`
 	Bridge string `json:"bridge"`
 	IPMasq bool   `json:"ipMasq"`
-	IPAM   struct {
+	// Backend is ipMasqBackend: "iptables", "nftables" or "" (auto).
+	Backend string `json:"ipMasqBackend"`
+	IPAM    struct {
 		Type    string `json:"type"`
 		DataDir string `json:"dataDir"`
 	} `json:"ipam"`
@@ -124,6 +126,7 @@ func ourPlugin(conf []byte) (pluginConf, bool) {
 type networkInfo struct {
 	Name, Plugin, Bridge string
 	IPMasq               bool
+	Backend              string
 	IPAMType, DataDir    string
 }
 
@@ -134,7 +137,7 @@ func networksOf(cached []cacheEntry, veths []hostVeth) []networkInfo {
 	for _, c := range cached {
 		if _, ok := seen[c.Network]; !ok {
 			seen[c.Network] = networkInfo{Name: c.Network, Plugin: c.Plugin.Type, Bridge: c.Plugin.Bridge,
-				IPMasq: c.Plugin.IPMasq, IPAMType: c.Plugin.IPAM.Type, DataDir: c.Plugin.IPAM.DataDir}
+				IPMasq: c.Plugin.IPMasq, Backend: c.Plugin.Backend, IPAMType: c.Plugin.IPAM.Type, DataDir: c.Plugin.IPAM.DataDir}
 		}
 	}
 	for _, v := range veths {

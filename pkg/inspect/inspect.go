@@ -31,6 +31,9 @@ type Node struct {
 	CNIDir string
 	// Rules reads the netfilter rules; nil reports them as unknown.
 	Rules RuleReader
+	// NFT reads our nftables table; nil leaves networks on the nftables
+	// backend reported as unknown.
+	NFT NFTReader
 	// NetnsExists reports whether a cached CNI_NETNS path still exists
 	// (ipvlan attachments own no host object to look at); nil means os.Stat.
 	NetnsExists func(path string) bool

@@ -1,9 +1,12 @@
 package inspect
 
 import (
+	"errors"
 	"fmt"
 	"os/exec"
 	"strings"
+
+	"github.com/netsteer/netsteer/pkg/netrules"
 )
 
 // RuleReader returns the netfilter rules of one family in
@@ -29,6 +32,28 @@ func (IPTablesSave) Save(ipv6 bool) (string, error) {
 	return string(out), nil
 }
 
+// NFTReader returns our nftables table as `nft -j list table` prints it;
+// empty when the table is absent.
+type NFTReader interface {
+	List() ([]byte, error)
+}
+
+// NFTList is NFTReader on `nft -j list table inet netsteer`, which only reads.
+type NFTList struct{}
+
+// List runs nft; a node without our table gives an empty listing.
+func (NFTList) List() ([]byte, error) {
+	out, err := exec.Command("nft", "-j", "list", "table", "inet", netrules.Table).Output()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && strings.Contains(string(ee.Stderr), "No such file or directory") {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("nft -j list table inet %s: %w", netrules.Table, err)
+	}
+	return out, nil
+}
+
 // Rules says whether a network's netfilter rules are in place.
 type Rules struct {
 	// State is "ok", "missing", "unknown" (they could not be read) or
@@ -51,25 +76,82 @@ func (n Node) rules(nw networkInfo, atts []Attachment) Rules {
 	if n.Rules == nil {
 		return Rules{State: "unknown", Detail: "no rule reader"}
 	}
+	switch nw.Backend {
+	case "nftables":
+		return n.nftRules(nw, v4, v6)
+	case "iptables":
+		return n.iptRules(nw, v4, v6)
+	}
+	// auto: iptables when its rules are there, else our nftables table.
+	r := n.iptRules(nw, v4, v6)
+	if r.State == "ok" || n.NFT == nil {
+		return r
+	}
+	if nr := n.nftRules(nw, v4, v6); nr.State == "ok" {
+		return nr
+	}
+	return r
+}
+
+// iptRules checks the iptables backend's jumps in each family used.
+func (n Node) iptRules(nw networkInfo, v4, v6 bool) Rules {
+	if n.Rules == nil {
+		return Rules{State: "unknown", Detail: "no rule reader"}
+	}
 	var missing []string
-	for _, fam := range []struct {
-		used bool
-		v6   bool
-		name string
-	}{{v4, false, "IPv4"}, {v6, true, "IPv6"}} {
-		if !fam.used {
-			continue
-		}
+	for _, fam := range usedFamilies(v4, v6) {
 		text, err := n.Rules.Save(fam.v6)
 		if err != nil {
 			return Rules{State: "unknown", Detail: err.Error()}
 		}
 		missing = append(missing, missingJumps(parseSave(text), nw, fam.name)...)
 	}
+	return rulesFrom(missing, "")
+}
+
+// nftRules checks the network's part of our nftables table.
+func (n Node) nftRules(nw networkInfo, v4, v6 bool) Rules {
+	if n.NFT == nil {
+		return Rules{State: "unknown", Detail: "no nftables reader"}
+	}
+	out, err := n.NFT.List()
+	if err != nil {
+		return Rules{State: "unknown", Detail: err.Error()}
+	}
+	st, err := netrules.ParseNFTJSON(out)
+	if err != nil {
+		return Rules{State: "unknown", Detail: err.Error()}
+	}
+	var missing []string
+	for _, fam := range usedFamilies(v4, v6) {
+		for _, m := range st.Missing(nw.Name, nw.Bridge, fam.v6, nw.IPMasq) {
+			missing = append(missing, fam.name+" nftables "+m)
+		}
+	}
+	return rulesFrom(missing, "nftables")
+}
+
+type family struct {
+	v6   bool
+	name string
+}
+
+func usedFamilies(v4, v6 bool) []family {
+	var out []family
+	if v4 {
+		out = append(out, family{false, "IPv4"})
+	}
+	if v6 {
+		out = append(out, family{true, "IPv6"})
+	}
+	return out
+}
+
+func rulesFrom(missing []string, backend string) Rules {
 	if len(missing) > 0 {
 		return Rules{State: "missing", Detail: strings.Join(missing, "; ")}
 	}
-	return Rules{State: "ok"}
+	return Rules{State: "ok", Detail: backend}
 }
 
 func families(network string, atts []Attachment) (v4, v6 bool) {

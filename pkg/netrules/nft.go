@@ -258,3 +258,28 @@ func (p *NFTPlan) element(m, bridge, chain string, st NFTState, add func(string,
 	}
 	add("add element inet %s %s { %q : jump %s }", Table, m, bridge, chain)
 }
+
+// Missing lists what of a network's nftables rules for one family is not
+// in st: the base chain's rules, its bridge's entry in the verdict map
+// that leads to the network's chain, and that chain's rules; with masq
+// the same for postrouting and the family's masquerade map. It reads only what a listing shows, for tools
+// that inspect a node without the network's full config.
+func (st NFTState) Missing(network, bridge string, ipv6, masq bool) []string {
+	want := [][3]string{{"forward", "nets", NFTFwdChain(network)}}
+	if masq {
+		want = append(want, [3]string{"postrouting", masqMap(ipv6), NFTMasqChain(network, ipv6)})
+	}
+	var out []string
+	for _, w3 := range want {
+		base, w := w3[0], w3[1:]
+		switch {
+		case len(st.Chains[base]) == 0:
+			out = append(out, fmt.Sprintf("base chain %s is empty or missing", base))
+		case st.Elems[w[0]][bridge] != w[1]:
+			out = append(out, fmt.Sprintf("map %s has no entry %s -> %s", w[0], bridge, w[1]))
+		case len(st.Chains[w[1]]) == 0:
+			out = append(out, fmt.Sprintf("chain %s is empty or missing", w[1]))
+		}
+	}
+	return out
+}

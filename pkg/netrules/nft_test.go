@@ -117,3 +117,22 @@ func TestParseNFTJSON(t *testing.T) {
 		t.Errorf("empty listing = %+v, %v", st, err)
 	}
 }
+
+func TestNFTStateMissingNamesTheNetworksPart(t *testing.T) {
+	s := Set{Network: "n1", Bridge: "br0", Masquerade: true,
+		Subnets: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/24")}}
+	st := nftApplied(t, s, nil)
+	if got := st.Missing("n1", "br0", false, true); len(got) != 0 {
+		t.Errorf("after applying: missing %q, want nothing", got)
+	}
+	if got := st.Missing("n1", "br0", true, true); len(got) != 1 || !strings.Contains(got[0], "masq6") {
+		t.Errorf("IPv6 masquerade never applied: missing %q, want the masq6 entry", got)
+	}
+	delete(st.Elems["nets"], "br0")
+	if got := st.Missing("n1", "br0", false, false); len(got) != 1 || !strings.Contains(got[0], "nets") {
+		t.Errorf("after removing the map entry: missing %q, want the nets entry", got)
+	}
+	if got := (NFTState{}).Missing("n1", "br0", false, false); len(got) != 1 {
+		t.Errorf("absent table: missing %q, want one entry", got)
+	}
+}
