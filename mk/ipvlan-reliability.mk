@@ -17,6 +17,6 @@ IPVLAN_RELIABILITY_TESTS := ^(TestKilledAtAnyPointThenDel|TestFaults|TestHundred
 
 test-ipvlan-reliability: build vmexec vm-host-tools ## ipvlan kill -9, fault and 100-pod tests only, in the VM
 	@echo "==> ipvlan reliability: kill -9 during ADD/DEL, faults, 100 pods in parallel, in the VM (timeout $(IPVLAN_VM_TIMEOUT))"
-	NETSTEER_VM_FILES=$(BIN) $(GO) test -count=1 -tags vm -timeout $(IPVLAN_VM_TIMEOUT) \
+	NETSTEER_VM_TIMEOUT=$(IPVLAN_VM_TIMEOUT) NETSTEER_VM_FILES=$(BIN) $(GO) test -count=1 -tags vm -timeout $(IPVLAN_VM_TIMEOUT) \
 		-exec $(BIN)/vmexec ./integration/ipvlan/ -run '$(IPVLAN_RELIABILITY_TESTS)' -v
 	@echo "==> ipvlan reliability tests passed"

@@ -10,7 +10,9 @@
 # (vm-host-tools in mk/vm.mk says so); the first run fetches the guest kernel
 # with apt. The tests create nst-* network namespaces inside the guest.
 
-IPVLAN_VM_TIMEOUT ?= 10m
+# A bound against a hung guest, not a measure: the suite takes ~3 min on an idle
+# machine and far longer on a busy one (the guest CPU is emulated).
+IPVLAN_VM_TIMEOUT ?= 20m
 
 .PHONY: test-ipvlan test-ipvlan-vm
 
@@ -21,6 +23,6 @@ test-ipvlan: ## ipvlan unit tests against fakes (no root)
 
 test-ipvlan-vm: build vmexec vm-host-tools ## ipvlan integration tests with real binaries through libcni, in the VM
 	@echo "==> ipvlan: VM integration tests (bin/ipvlan and bin/host-local through libcni, timeout $(IPVLAN_VM_TIMEOUT))"
-	NETSTEER_VM_FILES=$(BIN):$(CURDIR)/conf $(GO) test -count=1 -tags vm -timeout $(IPVLAN_VM_TIMEOUT) \
+	NETSTEER_VM_TIMEOUT=$(IPVLAN_VM_TIMEOUT) NETSTEER_VM_FILES=$(BIN):$(CURDIR)/conf $(GO) test -count=1 -tags vm -timeout $(IPVLAN_VM_TIMEOUT) \
 		-exec $(BIN)/vmexec ./integration/ipvlan/ -v
 	@echo "==> ipvlan: VM integration tests passed"
