@@ -34,7 +34,7 @@ demo: deps build
 
 # test is the whole suite CI runs (.ci/run). Each part says what it does;
 # the parts live in mk/*.mk.
-test: deps build test-unit test-integration test-reliability test-ipvlan-vm test-netns-vm test-e2e fuzz-short bench-quick
+test: deps build test-unit test-integration test-reliability test-ipvlan-vm test-netns-vm test-e2e test-k8s fuzz-short bench-quick
 	@echo "==> all tests passed"
 
 test-unit:

@@ -6,6 +6,9 @@
 //	GET /fetch?url=U -> the body of GET U, made from inside this pod
 //	GET /sysctl?key=net.ipv4.tcp_fin_timeout -> the value in this pod's netns
 //
+// With -get URL it is a one-shot client instead (used from the node's and
+// the outside namespace).
+//
 // Build it static (CGO_ENABLED=0): the image holds nothing but this file.
 package main
 
@@ -25,7 +28,11 @@ import (
 
 func main() {
 	listen := flag.String("listen", ":8080", "address to serve on")
+	get := flag.String("get", "", "act as a client: GET this URL, print the body, exit non-zero on failure")
 	flag.Parse()
+	if *get != "" {
+		os.Exit(fetch(*get))
+	}
 	host, _ := os.Hostname()
 	client := &http.Client{Timeout: 5 * time.Second}
 	mux := http.NewServeMux()
@@ -65,4 +72,19 @@ func main() {
 		fmt.Fprintln(os.Stderr, "nst-echo:", err)
 		os.Exit(1)
 	}
+}
+
+func fetch(url string) int {
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(url)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "nst-echo:", err)
+		return 1
+	}
+	defer resp.Body.Close()
+	io.Copy(os.Stdout, resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintln(os.Stderr, "nst-echo:", url, resp.Status)
+		return 1
+	}
+	return 0
 }

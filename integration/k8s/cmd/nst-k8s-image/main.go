@@ -30,12 +30,17 @@ func main() {
 	context := flag.String("context", ".", "build context (the repository root)")
 	name := flag.String("name", "", "image reference containerd registers (required)")
 	out := flag.String("o", "", "output tar (required)")
+	buildEnv := flag.String("build-env", "", "comma-separated KEY=value added to the build's environment (e.g. GOAMD64=v2 for a different binary of the same source)")
 	flag.Parse()
 	if *name == "" || *out == "" || flag.NArg() != 0 {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(*containerfile, *context, *name, *out); err != nil {
+	var extraEnv []string
+	if *buildEnv != "" {
+		extraEnv = strings.Split(*buildEnv, ",")
+	}
+	if err := run(*containerfile, *context, *name, *out, extraEnv); err != nil {
 		fmt.Fprintln(os.Stderr, "nst-k8s-image:", err)
 		os.Exit(1)
 	}
@@ -64,7 +69,7 @@ func parse(text string) []instruction {
 	return ins
 }
 
-func run(containerfile, buildContext, name, out string) error {
+func run(containerfile, buildContext, name, out string, extraEnv []string) error {
 	text, err := os.ReadFile(containerfile)
 	if err != nil {
 		return err
@@ -108,8 +113,9 @@ func run(containerfile, buildContext, name, out string) error {
 				env = append(env, kv)
 			}
 		case "RUN":
+			runEnv := append(append([]string{}, env...), extraEnv...) // after ENV, so they win
 			for _, step := range strings.Split(in.args, "&&") {
-				if err := goBuild(strings.Fields(step), buildContext, stageOut, env); err != nil {
+				if err := goBuild(strings.Fields(step), buildContext, stageOut, runEnv); err != nil {
 					return err
 				}
 			}
