@@ -18,7 +18,7 @@ ETCD_VERSION        ?= v3.6.4
 CONTAINERD2_VERSION ?= v2.4.2
 K8S_CACHE           ?= $(or $(NETSTEER_CACHE),/var/cache/netsteer)
 K8S_DIR             := $(BIN)/k8s
-K8S_RUN             ?= .
+K8S_RUN             ?= ^TestNode$$
 K8S_TIMEOUT         ?= 15m
 # runtime:kube-proxy mode:FORWARD policy. containerd2 runs the shipped
 # template (cniVersion 1.1.0), containerd1.6 (Debian's) the same at 1.0.0.
@@ -73,3 +73,18 @@ k8s-images:
 	GO=$(GO) $(GO) run ./integration/k8s/cmd/nst-k8s-image -containerfile conf/kubernetes/Containerfile -context . \
 		-build-env GOAMD64=v2 -name ghcr.io/netsteer/netsteer:v0.1.0-next -o $(K8S_DIR)/netsteer-next.tar
 	$(GO) test -c -tags k8s -o $(K8S_DIR)/k8s.test ./integration/k8s
+
+# Kubernetes-level benchmark for BENCHMARKS.md (not part of make test): on the
+# same node harness (containerd 2.x, kube-proxy iptables), 30 pods created at
+# once until all Running, and their RunPodSandbox times, for vethbridge and
+# upstream bridge.
+.PHONY: bench-k8s
+bench-k8s: build k8s-deps k8s-build k8s-images
+	@for plugin in vethbridge bridge; do \
+		echo "==> k8s benchmark: $$plugin"; \
+		( cd integration/k8s && NETSTEER_K8S_BENCH=$$plugin NETSTEER_K8S_CNI_BIN=$(BIN) \
+			NETSTEER_K8S_BIN=$(K8S_CACHE)/k8s/$(K8S_VERSION) \
+			NETSTEER_K8S_CONTAINERD=$(K8S_CACHE)/containerd/$(CONTAINERD2_VERSION) \
+			NETSTEER_K8S_IMAGES=$(K8S_DIR) NETSTEER_K8S_REPO=$(CURDIR) \
+			$(K8S_DIR)/k8s.test -test.count=1 -test.timeout 30m -test.run '^TestBenchPods$$' ) | grep -E '^BENCH|FAIL|^k8s:' || exit 1; \
+	done

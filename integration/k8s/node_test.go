@@ -99,11 +99,11 @@ func startNode(cfg config, logf func(string, ...any)) (n *node, err error) {
 		{"mount namespace holder", n.startHolder},
 		{"cgroup root", n.makeCgroups},
 		{"certificates", n.makePKI},
+		{"containerd", n.startContainerd},
+		{"images", n.importImages},
 		{"etcd", n.startEtcd},
 		{"kube-apiserver", n.startAPIServer},
 		{"controller-manager and scheduler", n.startControllers},
-		{"containerd", n.startContainerd},
-		{"images", n.importImages},
 		{"kubelet", n.startKubelet},
 		{"kube-proxy", n.startKubeProxy},
 	}
