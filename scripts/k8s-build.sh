@@ -10,6 +10,7 @@
 #   CONTAINERD_VERSION  containerd 2.x release (default v2.4.2)
 #   NETSTEER_CACHE      cache root (default /var/cache/netsteer)
 #   GO                  go binary
+#   K8S_BUILD_ONLY      "k8s" or "containerd" to build one of the two
 #
 # Binaries land in $NETSTEER_CACHE/k8s/<K8S_VERSION>/ and
 # $NETSTEER_CACHE/containerd/<CONTAINERD_VERSION>/. A directory is complete
@@ -127,7 +128,11 @@ build_k8s() {
 }
 
 mkdir -p "$CACHE/k8s" "$CACHE/containerd"
-build_containerd
-build_k8s
-"$k8s_dir/kubelet" --version
-"$ctrd_dir/containerd" --version
+case ${K8S_BUILD_ONLY:-} in
+"") build_containerd; build_k8s ;;
+containerd) build_containerd ;;
+k8s) build_k8s ;;
+*) echo "k8s-build: K8S_BUILD_ONLY=$K8S_BUILD_ONLY: want k8s or containerd" >&2; exit 2 ;;
+esac
+[ "${K8S_BUILD_ONLY:-}" = containerd ] || "$k8s_dir/kubelet" --version
+[ "${K8S_BUILD_ONLY:-}" = k8s ] || "$ctrd_dir/containerd" --version
