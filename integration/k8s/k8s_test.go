@@ -359,6 +359,33 @@ func TestNode(t *testing.T) {
 		}
 	})
 
+	step("kube-proxy's FORWARD rules see pod traffic before ours", func(t *testing.T) {
+		if cfg.proxyMode != "iptables" {
+			t.Skip("kube-proxy in nftables mode keeps its forward rules in its own table, not in iptables' FORWARD")
+		}
+		// KUBE-FORWARD drops ctstate INVALID; a jump of ours that accepts
+		// pod traffic first would hide it from that rule.
+		out, err := n.inNode("iptables", "-w", "-t", "filter", "-S", "FORWARD")
+		if err != nil {
+			t.Fatal(err)
+		}
+		kube, ours := -1, -1
+		for i, l := range strings.Split(out, "\n") {
+			if strings.Contains(l, "-j KUBE-FORWARD") && kube < 0 {
+				kube = i
+			}
+			if strings.Contains(l, "-j NSTR-FWD-") && ours < 0 {
+				ours = i
+			}
+		}
+		if kube < 0 || ours < 0 {
+			t.Fatalf("FORWARD lacks KUBE-FORWARD (%d) or netsteer's jump (%d):\n%s", kube, ours, out)
+		}
+		if ours < kube {
+			t.Errorf("netsteer's FORWARD jump (rule %d) sits before KUBE-FORWARD (rule %d):\n%s", ours, kube, out)
+		}
+	})
+
 	step("pod-to-pod keeps the source address", func(t *testing.T) {
 		for _, p := range echoPods {
 			body, err := n.getFromPod(client.ip, "http://"+p.ip+":8080/")
