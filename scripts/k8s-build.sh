@@ -128,6 +128,13 @@ build_k8s() {
 }
 
 mkdir -p "$CACHE/k8s" "$CACHE/containerd"
+# Two builds of the same cache (two checkouts running make at once) must not
+# write the same directories: the second waits and then finds the result.
+exec 9>"$CACHE/.k8s-build.lock"
+if ! flock -n 9; then
+	say "another build of $CACHE is running; waiting for it"
+	flock 9
+fi
 case ${K8S_BUILD_ONLY:-} in
 "") build_containerd; build_k8s ;;
 containerd) build_containerd ;;
