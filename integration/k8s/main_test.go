@@ -23,6 +23,8 @@ import (
 //	NETSTEER_K8S_RUNTIME     containerd2 (default) or containerd1.6 (Debian's)
 //	NETSTEER_K8S_PROXY_MODE  iptables (default) or nftables
 //	NETSTEER_K8S_FORWARD     the node's FORWARD policy: ACCEPT (default) or DROP
+//	NETSTEER_K8S_FULL        "false": leave out the checks that do not depend on the
+//	                         three above (rolling update, NetworkReady); default true
 //	CI=true                  a missing prerequisite fails instead of skipping
 const (
 	runtimeContainerd2  = "containerd2"
@@ -40,6 +42,7 @@ type config struct {
 	k8sBin, containerdBin, images, repo string
 	k8sMinor                            int
 	runtime, proxyMode, forward         string
+	full                                bool
 	pauseTar, echoTar, netsteerTar      string
 	nextTar, echoBin                    string
 }
@@ -65,6 +68,7 @@ func loadConfig() (config, string) {
 		runtime:   getenv("NETSTEER_K8S_RUNTIME", runtimeContainerd2),
 		proxyMode: getenv("NETSTEER_K8S_PROXY_MODE", "iptables"),
 		forward:   getenv("NETSTEER_K8S_FORWARD", "ACCEPT"),
+		full:      getenv("NETSTEER_K8S_FULL", "true") != "false",
 	}
 	if os.Geteuid() != 0 {
 		return c, "not root: the node needs network and mount namespaces, cgroups and iptables"
