@@ -133,6 +133,7 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run()) // every test skips (or fails under CI) with the reason
 	}
 	logf := func(format string, a ...any) { fmt.Fprintf(os.Stderr, "k8s: "+format+"\n", a...) }
+	before := hostSysctls()
 	n, err := startNode(cfg, logf)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "k8s: starting the node failed: %v\n", err)
@@ -153,6 +154,10 @@ func TestMain(m *testing.M) {
 		n.dumpLogs()
 	}
 	n.stop()
+	if after := hostSysctls(); after != before {
+		fmt.Fprintf(os.Stderr, "k8s: the node changed host-global sysctls:\n%s\nwas:\n%s\n", after, before)
+		code = 1
+	}
 	if leak := hostLeaks(n); leak != "" {
 		fmt.Fprintf(os.Stderr, "k8s: the node left something behind: %s\n", leak)
 		code = 1
@@ -194,4 +199,16 @@ func hostLeaks(n *node) string {
 		leaks = append(leaks, "a mount under "+n.dir+" in the host's mount namespace")
 	}
 	return strings.Join(leaks, ", ")
+}
+
+// hostSysctls reads the host-global sysctls the kubelet wants to set; the
+// node pins them to files in its own mount namespace, so they must not
+// change on the machine.
+func hostSysctls() string {
+	var b strings.Builder
+	for _, k := range []string{"vm/overcommit_memory", "vm/panic_on_oom", "kernel/panic", "kernel/panic_on_oops", "kernel/keys/root_maxkeys", "kernel/keys/root_maxbytes"} {
+		v, err := os.ReadFile("/proc/sys/" + k)
+		fmt.Fprintf(&b, "%s=%s (%v)\n", k, strings.TrimSpace(string(v)), err)
+	}
+	return b.String()
 }
