@@ -83,11 +83,17 @@ k8s-images:
 # upstream bridge.
 .PHONY: bench-k8s
 bench-k8s: build k8s-deps k8s-build k8s-images
-	@for plugin in vethbridge bridge; do \
+	@res=$(K8S_DIR)/bench.txt; \
+	{ echo "K8S_VERSION=$(K8S_VERSION)"; echo "CONTAINERD_VERSION=$(CONTAINERD2_VERSION)"; \
+	  echo "LOAD_START=$$(cut -d' ' -f1-3 /proc/loadavg)"; } >$$res; \
+	for plugin in vethbridge bridge; do \
 		echo "==> k8s benchmark: $$plugin"; \
 		( cd integration/k8s && NETSTEER_K8S_BENCH=$$plugin NETSTEER_K8S_CNI_BIN=$(BIN) \
 			NETSTEER_K8S_BIN=$(K8S_CACHE)/k8s/$(K8S_VERSION) \
 			NETSTEER_K8S_CONTAINERD=$(K8S_CACHE)/containerd/$(CONTAINERD2_VERSION) \
 			NETSTEER_K8S_IMAGES=$(K8S_DIR) NETSTEER_K8S_REPO=$(CURDIR) \
-			$(K8S_DIR)/k8s.test -test.count=1 -test.timeout 30m -test.run '^TestBenchPods$$' ) | grep -E '^BENCH|FAIL|^k8s:' || exit 1; \
-	done
+			$(K8S_DIR)/k8s.test -test.count=1 -test.timeout 30m -test.run '^TestBenchPods$$' ) >$$res.$$plugin 2>&1 \
+			|| { tail -50 $$res.$$plugin; exit 1; }; \
+		grep '^BENCH ' $$res.$$plugin | tee -a $$res; \
+	done; \
+	scripts/k8s-bench-md.sh $$res BENCHMARKS.md

@@ -543,7 +543,7 @@ func (n *node) startKubeProxy() error {
 }
 
 func (n *node) kubectl(args ...string) (string, error) {
-	return n.inNode(append([]string{n.bin("kubectl"), "--kubeconfig", n.kubecfg, "--request-timeout=30s"}, args...)...)
+	return n.inNode(append([]string{n.bin("kubectl"), "--kubeconfig", n.kubecfg, "--cache-dir", filepath.Join(n.dir, "kubectl-cache"), "--request-timeout=30s"}, args...)...)
 }
 
 // kubectlApply applies a manifest given as text.
