@@ -23,10 +23,11 @@ K8S_TIMEOUT         ?= 15m
 # runtime:kube-proxy mode:FORWARD policy[:full]. containerd2 runs the shipped
 # template (cniVersion 1.1.0), containerd1.6 (Debian's) the same at 1.0.0.
 # Only the "full" entry runs the checks that depend on none of the three
-# (DaemonSet rolling update, NetworkReady from STATUS).
+# (DaemonSet rolling update, NetworkReady from STATUS); "template" installs
+# by hand and lets containerd render conf_template instead of the DaemonSet.
 K8S_MATRIX          ?= containerd2:iptables:ACCEPT:full containerd2:nftables:ACCEPT \
                        containerd2:iptables:DROP containerd2:nftables:DROP \
-                       containerd1.6:iptables:ACCEPT
+                       containerd1.6:iptables:ACCEPT containerd2:iptables:ACCEPT:template
 K8S_APT             := nsenter:util-linux unshare:util-linux curl:curl nft:nftables \
                        iptables:iptables ip:iproute2 runc:runc containerd:containerd
 
@@ -43,6 +44,8 @@ test-k8s: build k8s-deps k8s-build k8s-images
 			NETSTEER_K8S_IMAGES=$(K8S_DIR) NETSTEER_K8S_REPO=$(CURDIR) \
 			NETSTEER_K8S_RUNTIME=$$rt NETSTEER_K8S_PROXY_MODE=$$mode NETSTEER_K8S_FORWARD=$$fwd \
 			NETSTEER_K8S_FULL=$$([ "$$full" = full ] && echo true || echo false) \
+			NETSTEER_K8S_INSTALL=$$([ "$$full" = template ] && echo template || echo daemonset) \
+			NETSTEER_K8S_CNI_BIN=$(BIN) \
 			$(K8S_DIR)/k8s.test -test.v -test.count=1 -test.timeout $(K8S_TIMEOUT) -test.run '$(K8S_RUN)' ) \
 			|| failed="$$failed $$combo"; \
 		echo "==> k8s node $$combo done in $$(( $$(date +%s) - start )) s"; \

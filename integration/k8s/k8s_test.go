@@ -260,6 +260,9 @@ func TestNode(t *testing.T) {
 	n := requireNode(t)
 	installed := filepath.Join(n.dir, "opt-upper", "cni", "bin", "vethbridge")
 	conflist := filepath.Join(n.dir, "etc-upper", "cni", "net.d", "10-netsteer.conflist")
+	if cfg.install == installTemplate {
+		conflist = filepath.Join(n.dir, "etc-upper", "cni", "net.d", "10-containerd-net.conflist") // containerd's name for it
+	}
 	var (
 		echoPods            []podInfo
 		client, hp, sysctlP podInfo
@@ -276,11 +279,22 @@ func TestNode(t *testing.T) {
 	}
 
 	step("install", func(t *testing.T) {
-		if err := n.kubectlApply(readRepo(t, "conf/kubernetes/rbac.yaml")); err != nil {
-			t.Fatal(err)
-		}
-		if err := n.kubectlApply(daemonSetManifest(t)); err != nil {
-			t.Fatal(err)
+		if cfg.install == installTemplate {
+			// The README's way without a DaemonSet: binaries installed by
+			// hand, containerd renders conf_template once the kubelet
+			// reports the pod CIDR.
+			for _, b := range []string{"vethbridge", "host-local", "loopback", "portmap"} {
+				if _, err := n.inNode("cp", filepath.Join(cfg.cniBin, b), "/opt/cni/bin/"+b); err != nil {
+					t.Fatal(err)
+				}
+			}
+		} else {
+			if err := n.kubectlApply(readRepo(t, "conf/kubernetes/rbac.yaml")); err != nil {
+				t.Fatal(err)
+			}
+			if err := n.kubectlApply(daemonSetManifest(t)); err != nil {
+				t.Fatal(err)
+			}
 		}
 		err := waitFor("node Ready", 3*time.Minute, nil, func() (bool, error) {
 			status, msg, err := n.nodeCondition("Ready")
@@ -493,6 +507,9 @@ func TestNode(t *testing.T) {
 	step("DaemonSet rolling update keeps pods reachable", func(t *testing.T) {
 		if !cfg.full {
 			t.Skip("runs in the matrix's full configuration only (NETSTEER_K8S_FULL): it does not depend on the runtime, proxy mode or FORWARD policy")
+		}
+		if cfg.install == installTemplate {
+			t.Skip("no DaemonSet to roll out: this node renders containerd's conf_template")
 		}
 		before := sha(installed)
 		if _, err := n.ctr("images", "import", cfg.nextTar); err != nil {

@@ -23,12 +23,17 @@ import (
 //	NETSTEER_K8S_RUNTIME     containerd2 (default) or containerd1.6 (Debian's)
 //	NETSTEER_K8S_PROXY_MODE  iptables (default) or nftables
 //	NETSTEER_K8S_FORWARD     the node's FORWARD policy: ACCEPT (default) or DROP
+//	NETSTEER_K8S_INSTALL     daemonset (default: conf/kubernetes) or template (binaries
+//	                         from NETSTEER_K8S_CNI_BIN, containerd's conf_template)
 //	NETSTEER_K8S_FULL        "false": leave out the checks that do not depend on the
 //	                         three above (rolling update, NetworkReady); default true
 //	CI=true                  a missing prerequisite fails instead of skipping
 const (
 	runtimeContainerd2  = "containerd2"
 	runtimeContainerd16 = "containerd1.6"
+
+	installDaemonSet = "daemonset"
+	installTemplate  = "template"
 
 	// Image names. The pause image doubles as the sandbox image and as the
 	// DaemonSet's keep-alive container, under the name the manifest uses.
@@ -43,6 +48,7 @@ type config struct {
 	k8sMinor                            int
 	runtime, proxyMode, forward         string
 	full                                bool
+	install, cniBin                     string
 	pauseTar, echoTar, netsteerTar      string
 	nextTar, echoBin                    string
 }
@@ -69,6 +75,8 @@ func loadConfig() (config, string) {
 		proxyMode: getenv("NETSTEER_K8S_PROXY_MODE", "iptables"),
 		forward:   getenv("NETSTEER_K8S_FORWARD", "ACCEPT"),
 		full:      getenv("NETSTEER_K8S_FULL", "true") != "false",
+		install:   getenv("NETSTEER_K8S_INSTALL", installDaemonSet),
+		cniBin:    os.Getenv("NETSTEER_K8S_CNI_BIN"),
 	}
 	if os.Geteuid() != 0 {
 		return c, "not root: the node needs network and mount namespaces, cgroups and iptables"
@@ -83,6 +91,10 @@ func loadConfig() (config, string) {
 		return c, fmt.Sprintf("NETSTEER_K8S_PROXY_MODE=%q: want iptables or nftables", c.proxyMode)
 	case c.forward != "ACCEPT" && c.forward != "DROP":
 		return c, fmt.Sprintf("NETSTEER_K8S_FORWARD=%q: want ACCEPT or DROP", c.forward)
+	case c.install != installDaemonSet && c.install != installTemplate:
+		return c, fmt.Sprintf("NETSTEER_K8S_INSTALL=%q: want %s or %s", c.install, installDaemonSet, installTemplate)
+	case c.install == installTemplate && c.cniBin == "":
+		return c, "NETSTEER_K8S_INSTALL=template needs NETSTEER_K8S_CNI_BIN (the built plugins)"
 	}
 	c.pauseTar, c.echoTar = filepath.Join(c.images, "pause.tar"), filepath.Join(c.images, "echo.tar")
 	c.netsteerTar, c.nextTar = filepath.Join(c.images, "netsteer.tar"), filepath.Join(c.images, "netsteer-next.tar")

@@ -386,6 +386,7 @@ state = "{{.Dir}}/containerd/state"
     bin_dirs = ["/opt/cni/bin"]
     conf_dir = "/etc/cni/net.d"
     max_conf_num = 1
+    conf_template = "{{.ConfTemplate}}"
 
 [plugins."io.containerd.cri.v1.images"]
   snapshotter = "overlayfs"
@@ -435,6 +436,7 @@ state = "{{.Dir}}/containerd/state"
     bin_dir = "/opt/cni/bin"
     conf_dir = "/etc/cni/net.d"
     max_conf_num = 1
+    conf_template = "{{.ConfTemplate}}"
 `))
 
 func (n *node) sock() string { return filepath.Join(n.dir, "containerd.sock") }
@@ -444,8 +446,22 @@ func (n *node) startContainerd() error {
 	if n.cfg.runtime == runtimeContainerd16 {
 		tmpl, bin, path = containerd16Config, "/usr/bin/containerd", os.Getenv("PATH")
 	}
+	confTemplate := ""
+	if n.cfg.install == installTemplate {
+		confTemplate = filepath.Join(n.dir, "10-netsteer.conflist.tmpl")
+		data, err := os.ReadFile(filepath.Join(n.cfg.repo, "conf", "kubernetes", "10-netsteer.conflist.tmpl"))
+		if err != nil {
+			return err
+		}
+		if n.cfg.runtime == runtimeContainerd16 {
+			data = bytes.ReplaceAll(data, []byte(`"cniVersion": "1.1.0"`), []byte(`"cniVersion": "1.0.0"`))
+		}
+		if err := os.WriteFile(confTemplate, data, 0o644); err != nil {
+			return err
+		}
+	}
 	var buf bytes.Buffer
-	if err := tmpl.Execute(&buf, map[string]string{"Dir": n.dir, "Sock": n.sock(), "Pause": pauseImage}); err != nil {
+	if err := tmpl.Execute(&buf, map[string]string{"Dir": n.dir, "Sock": n.sock(), "Pause": pauseImage, "ConfTemplate": confTemplate}); err != nil {
 		return err
 	}
 	conf := filepath.Join(n.dir, "containerd.toml")
