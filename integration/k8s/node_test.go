@@ -176,7 +176,8 @@ func (n *node) setupNetwork() error {
 // back, private /run, /var/log and /var/lib/cni, writable private copies of
 // /etc, /opt and /var/lib (the DaemonSet writes /etc/cni/net.d and
 // /opt/cni/bin; nothing reaches the machine's own files), and
-// the three host-global sysctls the kubelet writes pinned to files.
+// the host-global sysctls the kubelet wants (three of which it would write
+// on these machines) pinned to files holding the values it wants.
 const holderScript = `set -e
 D=$1
 mkdir -p $D/cg $D/sysctl
@@ -191,10 +192,10 @@ mount -t overlay overlay -o lowerdir=/var/lib,upperdir=$D/var-lib-upper,workdir=
 mkdir -p /etc/cni/net.d /opt/cni/bin /var/lib/cni
 for m in /run /var/log /var/lib/cni; do mount -t tmpfs -o mode=755 tmpfs $m; done
 mkdir -p /run/netns
-echo 10 >$D/sysctl/panic; echo 1 >$D/sysctl/panic_on_oops; echo 1 >$D/sysctl/overcommit_memory
-mount --bind $D/sysctl/panic /proc/sys/kernel/panic
-mount --bind $D/sysctl/panic_on_oops /proc/sys/kernel/panic_on_oops
-mount --bind $D/sysctl/overcommit_memory /proc/sys/vm/overcommit_memory
+for kv in kernel/panic=10 kernel/panic_on_oops=1 vm/overcommit_memory=1 vm/panic_on_oom=0 \
+	kernel/keys/root_maxkeys=1000000 kernel/keys/root_maxbytes=25000000; do
+	f=$D/sysctl/$(echo ${kv%%=*} | tr / _); echo ${kv#*=} >$f; mount --bind $f /proc/sys/${kv%%=*}
+done
 echo ready
 exec sleep infinity
 `
