@@ -97,7 +97,7 @@ func (n *node) withoutHostNetwork(t *testing.T, ids []string) []string {
 		if err != nil {
 			continue // removed meanwhile
 		}
-		if strings.Contains(info, `"io.kubernetes.cri.sandbox-namespace": "kube-system"`) {
+		if strings.Contains(info, `"io.kubernetes.pod.namespace": "kube-system"`) || strings.Contains(info, `"io.kubernetes.cri.sandbox-namespace": "kube-system"`) {
 			continue
 		}
 		out = append(out, id)
