@@ -588,6 +588,9 @@ func (n *node) stop() {
 			<-p.exited
 		}
 	}
+	// Containers have mount namespaces of their own but live in the
+	// kubelet's cgroup tree under our private cgroupRoot.
+	n.killCgroupProcs()
 	if n.holder != nil {
 		n.killMountNamespace()
 		n.holder.Process.Kill()
@@ -628,6 +631,33 @@ func (n *node) killMountNamespace() {
 				found = true
 				syscall.Kill(pid, syscall.SIGKILL)
 			}
+		}
+		if !found {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// killCgroupProcs kills every process in the node's cgroupRoot trees (the
+// pods' containers), until none is left.
+func (n *node) killCgroupProcs() {
+	for round := 0; round < 20; round++ {
+		found := false
+		for _, root := range n.cgroupDirs() {
+			filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+				if err != nil || d.IsDir() || d.Name() != "cgroup.procs" {
+					return nil
+				}
+				data, _ := os.ReadFile(p)
+				for _, f := range strings.Fields(string(data)) {
+					if pid, err := strconv.Atoi(f); err == nil && pid > 1 {
+						found = true
+						syscall.Kill(pid, syscall.SIGKILL)
+					}
+				}
+				return nil
+			})
 		}
 		if !found {
 			return
