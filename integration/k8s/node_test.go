@@ -231,6 +231,15 @@ func (n *node) makeCgroups() error {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
+		// A new v1 cpuset starts with no CPUs and no memory nodes: give it
+		// its parent's, or nothing can be attached below it.
+		for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+			if v, err := os.ReadFile(filepath.Join(filepath.Dir(d), f)); err == nil {
+				if err := os.WriteFile(filepath.Join(d, f), v, 0o644); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	return nil
 }
