@@ -48,6 +48,16 @@ type Image struct {
 	Entrypoint []string
 	// OS and Architecture name the platform, e.g. "linux" and "amd64".
 	OS, Architecture string
+	// Extra are further executables packed into the same layer, for images
+	// that ship more than their entrypoint (the netsteer installer image
+	// carries the CNI binaries it installs).
+	Extra []File
+}
+
+// File is one more executable of an Image.
+type File struct {
+	Path string // clean absolute path inside the image
+	Data []byte
 }
 
 // Descriptor is an OCI content descriptor.
@@ -120,6 +130,16 @@ func (img Image) Validate() error {
 	case img.OS == "" || img.Architecture == "":
 		return fmt.Errorf("platform %q/%q is incomplete", img.OS, img.Architecture)
 	}
+	seen := map[string]bool{img.Path: true}
+	for _, f := range img.Extra {
+		if !path.IsAbs(f.Path) || path.Clean(f.Path) != f.Path || f.Path == "/" {
+			return fmt.Errorf("extra file path %q is not a clean absolute file path", f.Path)
+		}
+		if seen[f.Path] {
+			return fmt.Errorf("file %q is packed twice", f.Path)
+		}
+		seen[f.Path] = true
+	}
 	return nil
 }
 
@@ -188,14 +208,19 @@ func (img Image) WriteLayout(w io.Writer) error {
 }
 
 // layerTar is the uncompressed layer: the parent directories of Path and the
-// executable itself.
+// executable itself, then the same for each extra file.
 func (img Image) layerTar() ([]byte, error) {
 	var files []tarFile
-	dir := path.Dir(img.Path)
-	for _, d := range parentDirs(dir) {
-		files = append(files, tarFile{name: d + "/", mode: 0o755, dir: true})
+	dirs := map[string]bool{}
+	for _, f := range append([]File{{Path: img.Path, Data: img.Binary}}, img.Extra...) {
+		for _, d := range parentDirs(path.Dir(f.Path)) {
+			if !dirs[d] {
+				dirs[d] = true
+				files = append(files, tarFile{name: d + "/", mode: 0o755, dir: true})
+			}
+		}
+		files = append(files, tarFile{name: strings.TrimPrefix(f.Path, "/"), data: f.Data, mode: 0o755})
 	}
-	files = append(files, tarFile{name: strings.TrimPrefix(img.Path, "/"), data: img.Binary, mode: 0o755})
 	var buf bytes.Buffer
 	if err := writeTar(&buf, files); err != nil {
 		return nil, err

@@ -241,3 +241,66 @@ func TestValidate(t *testing.T) {
 		})
 	}
 }
+
+// layerOf returns the files and directories of img's only layer.
+func layerOf(t *testing.T, img Image) (map[string][]byte, []string) {
+	t.Helper()
+	var out bytes.Buffer
+	if err := img.WriteLayout(&out); err != nil {
+		t.Fatalf("WriteLayout: %v", err)
+	}
+	files, _, _ := readTar(t, out.Bytes())
+	var index Index
+	decode(t, "index.json", files["index.json"], &index)
+	var manifest Manifest
+	decode(t, "manifest", blob(t, files, index.Manifests[0]), &manifest)
+	zr, err := gzip.NewReader(bytes.NewReader(blob(t, files, manifest.Layers[0])))
+	if err != nil {
+		t.Fatalf("opening layer gzip: %v", err)
+	}
+	layer, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatalf("decompressing layer: %v", err)
+	}
+	layerFiles, _, dirs := readTar(t, layer)
+	return layerFiles, dirs
+}
+
+func TestWriteLayoutExtraFiles(t *testing.T) {
+	img := validImage()
+	img.Path, img.Entrypoint = "/netsteer-install", []string{"/netsteer-install"}
+	img.Extra = []File{{Path: "/netsteer/bin/vethbridge", Data: []byte("veth")}, {Path: "/netsteer/bin/portmap", Data: []byte("pm")}}
+	files, dirs := layerOf(t, img)
+	want := map[string]string{"netsteer-install": string(img.Binary), "netsteer/bin/vethbridge": "veth", "netsteer/bin/portmap": "pm"}
+	if len(files) != len(want) {
+		t.Errorf("layer files = %d, want %d", len(files), len(want))
+	}
+	for name, data := range want {
+		if string(files[name]) != data {
+			t.Errorf("layer %s = %q, want %q", name, files[name], data)
+		}
+	}
+	// Each directory once, parents before children.
+	if !reflect.DeepEqual(dirs, []string{"netsteer/", "netsteer/bin/"}) {
+		t.Errorf("layer directories = %v, want [netsteer/ netsteer/bin/]", dirs)
+	}
+}
+
+func TestValidateExtraFiles(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		extra []File
+		want  string
+	}{
+		{"relative", []File{{Path: "bin/x", Data: []byte("x")}}, "not a clean absolute"},
+		{"unclean", []File{{Path: "/bin/../x", Data: []byte("x")}}, "not a clean absolute"},
+		{"same as entrypoint", []File{{Path: "/bin/pause", Data: []byte("x")}}, "packed twice"},
+		{"twice", []File{{Path: "/x", Data: []byte("x")}, {Path: "/x", Data: []byte("y")}}, "packed twice"},
+	} {
+		img := validImage()
+		img.Extra = tc.extra
+		if err := img.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: Validate() = %v, want an error containing %q", tc.name, err, tc.want)
+		}
+	}
+}
