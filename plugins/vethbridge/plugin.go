@@ -124,7 +124,7 @@ type VethSpec struct {
 	MAC             net.HardwareAddr
 	Hairpin         bool
 	Isolated        bool
-	VLAN            int
+	VLANs           PortVLANs
 }
 
 // AddrSpec is the container interface's L3 config.
