@@ -99,6 +99,7 @@ func (a *attachment) steps() []steps.Step {
 		steps.Together("setup",
 			steps.Sequence("link",
 				steps.Step{Name: "veth", Do: a.addVeth},
+				steps.Step{Name: "macspoofchk", Do: a.ensureSpoofCheck},
 				steps.Step{Name: "rps", Do: a.setRPS},
 				steps.Step{Name: "sysctls", Do: a.writeSysctls}),
 			steps.Step{Name: "ipam", Do: a.allocate}),

@@ -42,7 +42,7 @@ func (p *Plugin) check(c *Config, args *skel.CmdArgs, target *netns.NS) error {
 	for _, check := range []func(*Config, *skel.CmdArgs) error{
 		p.checkHostVeth,
 		func(c *Config, args *skel.CmdArgs) error { return p.checkContainer(c, args, target) },
-		p.checkForwarding, p.checkRules, p.checkIPAM,
+		p.checkSpoofCheck, p.checkForwarding, p.checkRules, p.checkIPAM,
 	} {
 		if err := check(c, args); err != nil {
 			return cnierr.Outcome(err)
