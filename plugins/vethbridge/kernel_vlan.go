@@ -5,7 +5,10 @@ import (
 	"fmt"
 
 	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
 	"golang.org/x/sys/unix"
+
+	"github.com/netsteer/netsteer/pkg/nlx"
 )
 
 // errNoVLANFiltering is a kernel built without CONFIG_BRIDGE_VLAN_FILTERING:
@@ -50,14 +53,14 @@ func setPortVLANs(port netlink.Link, p PortVLANs) error {
 // flushPortVLANs removes every VLAN of port. Equivalent to:
 // bridge vlan del dev $port vid $vid master (for each)
 func flushPortVLANs(port netlink.Link) error {
-	all, err := netlink.BridgeVlanList()
-	for try := 0; errors.Is(err, netlink.ErrDumpInterrupted) && try < 5; try++ {
-		all, err = netlink.BridgeVlanList()
-	}
+	infos, err := nlx.RetryDump(func() ([]*nl.BridgeVlanInfo, error) {
+		all, err := netlink.BridgeVlanList()
+		return all[int32(port.Attrs().Index)], err
+	})
 	if err != nil {
 		return fmt.Errorf("listing bridge VLANs: %w", err)
 	}
-	for _, info := range all[int32(port.Attrs().Index)] {
+	for _, info := range infos {
 		if err := netlink.BridgeVlanDel(port, info.Vid, false, false, false, true); err != nil {
 			return fmt.Errorf("removing default VLAN %d: %w", info.Vid, err)
 		}
