@@ -28,30 +28,37 @@ func (kernelSpoofCheck) list() ([]spoofchk.Listed, error) {
 }
 
 func (k kernelSpoofCheck) EnsurePort(network, port string, mac net.HardwareAddr) error {
-	listed, err := k.list()
-	if err != nil {
-		return err
+	return k.apply(func(listed []spoofchk.Listed) string {
+		return spoofchk.EnsureScript(spoofchk.Rule{Network: network, Port: port, MAC: mac}, listed)
+	})
+}
+
+// apply lists the chain and runs the script plan makes of it. Rules are
+// deleted by handle, so a script fails when a concurrent DEL or GC removed
+// one of them first; the chain is then listed and planned again.
+func (k kernelSpoofCheck) apply(plan func([]spoofchk.Listed) string) error {
+	var err error
+	for range 3 {
+		var listed []spoofchk.Listed
+		if listed, err = k.list(); err != nil {
+			return err
+		}
+		script := plan(listed)
+		if script == "" {
+			return nil
+		}
+		if err = run("nft", strings.NewReader(script), "-f", "-"); err == nil {
+			return nil
+		}
 	}
-	script := spoofchk.EnsureScript(spoofchk.Rule{Network: network, Port: port, MAC: mac}, listed)
-	if script == "" {
-		return nil
-	}
-	return run("nft", strings.NewReader(script), "-f", "-")
+	return err
 }
 
 func (k kernelSpoofCheck) DeletePorts(network string, drop func(string) bool) error {
 	if _, err := exec.LookPath("nft"); err != nil {
 		return nil // without nft no rule was ever made
 	}
-	listed, err := k.list()
-	if err != nil {
-		return err
-	}
-	script := spoofchk.DeleteScript(network, listed, drop)
-	if script == "" {
-		return nil
-	}
-	return run("nft", strings.NewReader(script), "-f", "-")
+	return k.apply(func(listed []spoofchk.Listed) string { return spoofchk.DeleteScript(network, listed, drop) })
 }
 
 func (k kernelSpoofCheck) CheckPort(network, port string, mac net.HardwareAddr) error {

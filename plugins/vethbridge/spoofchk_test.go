@@ -145,3 +145,19 @@ func TestSpoofCheckUnusableRefusedAndReported(t *testing.T) {
 		t.Fatalf("STATUS without macspoofchk: %v", err)
 	}
 }
+
+// GC fails over a sweep it cannot do only for a network that uses
+// macspoofchk; any other network's GC goes on.
+func TestGCSpoofSweepFailure(t *testing.T) {
+	for _, tc := range []struct {
+		conf     string
+		wantFail bool
+	}{{testConf, false}, {spoofConf, true}} {
+		n := newFakeNode(t)
+		n.fail["DeletePorts"] = errors.New("nft: operation not supported")
+		err := n.plugin().GC(&skel.CmdArgs{StdinData: []byte(tc.conf)})
+		if got := err != nil && strings.Contains(err.Error(), "stray macspoofchk"); got != tc.wantFail {
+			t.Errorf("GC = %v, want failure %v", err, tc.wantFail)
+		}
+	}
+}
