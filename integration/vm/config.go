@@ -49,6 +49,7 @@ func DefaultModules() []string {
 		"x_tables", "xt_MASQUERADE", "xt_comment", "xt_conntrack", "xt_addrtype",
 		"xt_multiport", "xt_mark", "xt_nat", "ipt_REJECT", "ip6t_REJECT",
 		"nft_ct", "nft_masq", // vethbridge's nftables backend (ct state/status, masquerade)
+		"nft_meta_bridge", // macspoofchk: meta iifname in the bridge family
 		"ip_tables", "iptable_nat", "iptable_filter",
 		"ip6_tables", "ip6table_nat", "ip6table_filter",
 		"xfrm_user",

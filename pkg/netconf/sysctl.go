@@ -17,7 +17,8 @@ type SysctlConf struct {
 	// current host values are copied into the container netns.
 	InheritSysctls []string `json:"inheritSysctls,omitempty"`
 	// AllowedPodSysctls limits what a pod may set through args.cni.sysctl or
-	// runtimeConfig.sysctl (globs). Nil means DefaultPodSysctls.
+	// runtimeConfig.sysctl (globs). Nil means DefaultPodSysctls and the
+	// kernel-gated entries (podsysctl_kernel.go).
 	AllowedPodSysctls []string `json:"allowedPodSysctls,omitempty"`
 }
 
@@ -73,8 +74,11 @@ func (c SysctlConf) Validate(ifname string, pod map[string]string) error {
 // Resolve returns what ADD writes into the container netns: the inherited
 // host values first, then the config's own entries, then the pod's
 // (allowlisted) overrides, so an explicit value wins over an inherited one.
-// host is read for the inherited keys only.
+// host is read for the inherited keys and the node's kernel release only.
 func (c SysctlConf) Resolve(host sysctl.FS, ifname string, pod map[string]string) ([]Setting, error) {
+	if err := c.gatePodSysctls(host, pod); err != nil {
+		return nil, err
+	}
 	var out []Setting
 	seen := map[sysctl.Key]int{}
 	add := func(k sysctl.Key, v string) {
@@ -117,7 +121,7 @@ func (c SysctlConf) explicit(ifname string, pod map[string]string) ([]Setting, e
 	}
 	allowed := c.AllowedPodSysctls
 	if allowed == nil {
-		allowed = DefaultPodSysctls
+		allowed = defaultPodAllowlist()
 	}
 	for _, s := range podSettings {
 		if !matchAny(allowed, s.Key.String()) {

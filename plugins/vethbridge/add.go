@@ -99,6 +99,7 @@ func (a *attachment) steps() []steps.Step {
 		steps.Together("setup",
 			steps.Sequence("link",
 				steps.Step{Name: "veth", Do: a.addVeth},
+				steps.Step{Name: "macspoofchk", Do: a.ensureSpoofCheck},
 				steps.Step{Name: "rps", Do: a.setRPS},
 				steps.Step{Name: "sysctls", Do: a.writeSysctls}),
 			steps.Step{Name: "ipam", Do: a.allocate}),
@@ -111,9 +112,9 @@ func (a *attachment) steps() []steps.Step {
 
 func (a *attachment) ensureBridge() (err error) {
 	a.bridge, err = a.p.Host.EnsureBridge(BridgeSpec{
-		Name: a.c.Bridge, MTU: a.c.MTU, Promisc: a.c.Promisc, VLANFiltering: a.c.VLAN != 0,
+		Name: a.c.Bridge, MTU: a.c.MTU, Promisc: a.c.Promisc, VLANFiltering: a.c.vlanFiltering(),
 	})
-	return err
+	return a.c.vlanRefusal(err)
 }
 
 func (a *attachment) addVeth() (err error) {
@@ -127,7 +128,7 @@ func (a *attachment) addVeth() (err error) {
 		MAC:       a.c.MAC,
 		Hairpin:   a.c.Hairpin,
 		Isolated:  a.c.PortIsolation,
-		VLAN:      a.c.VLAN,
+		VLANs:     a.c.portVLANs(),
 	})
 	return err
 }
@@ -171,9 +172,13 @@ func (a *attachment) allocate() (err error) {
 }
 
 func (a *attachment) configure() error {
+	if a.c.DisableContainerInterface {
+		return nil // left down, as asked; Load refused IPAM with it
+	}
 	res := a.containerResult()
 	if res == nil {
-		return nil
+		// L2 only: no addresses, but the link is set up, as upstream.
+		res = &current.Result{}
 	}
 	return a.p.Container.Configure(a.ns, a.args.IfName, AddrSpec{Result: res, DisableDAD: !a.c.EnableDAD})
 }

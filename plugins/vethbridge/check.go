@@ -42,7 +42,7 @@ func (p *Plugin) check(c *Config, args *skel.CmdArgs, target *netns.NS) error {
 	for _, check := range []func(*Config, *skel.CmdArgs) error{
 		p.checkHostVeth,
 		func(c *Config, args *skel.CmdArgs) error { return p.checkContainer(c, args, target) },
-		p.checkForwarding, p.checkRules, p.checkIPAM,
+		p.checkSpoofCheck, p.checkForwarding, p.checkRules, p.checkIPAM,
 	} {
 		if err := check(c, args); err != nil {
 			return cnierr.Outcome(err)
@@ -115,6 +115,10 @@ func (p *Plugin) checkContainer(c *Config, args *skel.CmdArgs, target *netns.NS)
 	if err := checkInterface(c.PrevResult, args, st); err != nil {
 		return err
 	}
+	if st.Up == c.DisableContainerInterface {
+		return fmt.Errorf("container interface %s is %s, want %s (disableContainerInterface %v)",
+			args.IfName, upDown(st.Up), upDown(!st.Up), c.DisableContainerInterface)
+	}
 	return ifstate.CheckSysctls(settings, st.Sysctls)
 }
 
@@ -131,9 +135,6 @@ func checkInterface(prev *current.Result, args *skel.CmdArgs, st ContainerState)
 	}
 	if idx < 0 {
 		return fmt.Errorf("prevResult has no interface %s in a sandbox", args.IfName)
-	}
-	if !st.Up {
-		return fmt.Errorf("container interface %s is down", args.IfName)
 	}
 	return ifstate.CheckL3(prev, idx, args.IfName, st.L3)
 }
@@ -165,3 +166,10 @@ func (p *Plugin) checkRules(c *Config, _ *skel.CmdArgs) error {
 }
 
 func (p *Plugin) checkIPAM(c *Config, _ *skel.CmdArgs) error { return p.ipam(c).Check() }
+
+func upDown(up bool) string {
+	if up {
+		return "up"
+	}
+	return "down"
+}

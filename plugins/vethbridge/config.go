@@ -36,9 +36,18 @@ type Config struct {
 	Hairpin       bool
 	Promisc       bool
 	VLAN          int
-	EnableDAD     bool
-	PortIsolation bool
-	MAC           net.HardwareAddr
+	// VLANTrunk is vlanTrunk's VLAN IDs, sorted and deduplicated; nil when
+	// the key is absent. Present (even empty), it turns VLAN filtering on,
+	// as upstream.
+	VLANTrunk           []int
+	PreserveDefaultVLAN bool
+	// MacSpoofChk drops frames the pod sends with another source MAC.
+	MacSpoofChk bool
+	// DisableContainerInterface leaves the container veth down.
+	DisableContainerInterface bool
+	EnableDAD                 bool
+	PortIsolation             bool
+	MAC                       net.HardwareAddr
 
 	IPAMType string
 	DNS      types.DNS
@@ -69,8 +78,7 @@ type RPSConfig struct {
 	SockFlowEntries int
 }
 
-// fileConf mirrors the JSON. Keys the upstream bridge plugin has and we do
-// not implement are decoded only to reject a non-default value by name.
+// fileConf mirrors the JSON.
 type fileConf struct {
 	types.NetConf
 	Bridge           string `json:"bridge"`
@@ -145,7 +153,9 @@ func Load(raw []byte, envArgs string, ncpu int) (*Config, error) {
 		ForceAddress: f.ForceAddress, IPMasq: f.IPMasq, MTU: f.MTU,
 		Hairpin: f.HairpinMode, Promisc: f.PromiscMode, VLAN: f.VLAN,
 		EnableDAD: f.EnableDAD, PortIsolation: f.PortIsolation,
-		IPAMType: f.IPAM.Type, DNS: f.DNS, Sysctls: f.SysctlConf,
+		PreserveDefaultVLAN: f.PreserveDefaultVLAN, MacSpoofChk: f.MacSpoofChk,
+		DisableContainerInterface: f.DisableContainerInterface,
+		IPAMType:                  f.IPAM.Type, DNS: f.DNS, Sysctls: f.SysctlConf,
 		ValidAttachments: f.ValidAttachments, Raw: raw,
 	}
 	if f.IPMasqBackend != nil {
@@ -164,6 +174,8 @@ func Load(raw []byte, envArgs string, ncpu int) (*Config, error) {
 		func() error { return netconf.ValidateIPAMSubnets(raw, nil, "") },
 		func() error { return validateRange("mtu", c.MTU, 0, 65535, "0 (kernel default) or 68..65535") },
 		func() error { return validateRange("vlan", c.VLAN, 0, 4094, "0..4094") },
+		func() error { return c.loadVLANTrunk(f.VLANTrunk) },
+		c.checkContainerInterface,
 		func() error { return c.loadRPS(f.RPS, ncpu) },
 		func() error { return c.loadNoMasq(f.NoMasqueradeCIDRs) },
 		func() error { return c.loadPodArgs(f.Args, f.RuntimeConfig, envArgs) },
@@ -183,14 +195,6 @@ func rejectUnsupported(f *fileConf) error {
 	switch {
 	case f.IPMasqBackend != nil && *f.IPMasqBackend != BackendIPTables && *f.IPMasqBackend != BackendNFTables:
 		return cnierr.InvalidConfig("ipMasqBackend", *f.IPMasqBackend, `must be "iptables" or "nftables" (absent: iptables when usable, else nftables)`)
-	case len(f.VLANTrunk) > 0 && !bytes.Equal(bytes.TrimSpace(f.VLANTrunk), []byte("null")):
-		return cnierr.Unsupported("vlanTrunk", string(f.VLANTrunk))
-	case f.PreserveDefaultVLAN:
-		return cnierr.Unsupported("preserveDefaultVlan", true)
-	case f.MacSpoofChk:
-		return cnierr.Unsupported("macspoofchk", true)
-	case f.DisableContainerInterface:
-		return cnierr.Unsupported("disableContainerInterface", true)
 	}
 	return nil
 }

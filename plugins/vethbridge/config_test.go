@@ -97,11 +97,8 @@ func TestLoadErrorsNameKeyAndValue(t *testing.T) {
 	}{
 		{"malformed JSON", `{"name": `, "", types.ErrDecodingFailure, "decoding network config"},
 		{"unknown key", string(conf(`"bridgee": "x"`)), "", types.ErrUnsupportedField, `"bridgee"`},
-		{"vlanTrunk unsupported", string(conf(`"vlanTrunk": [{"id": 5}]`)), "", types.ErrUnsupportedField, `"vlanTrunk"`},
-		{"macspoofchk unsupported", string(conf(`"macspoofchk": true`)), "", types.ErrUnsupportedField, `"macspoofchk"`},
 		{"ipMasqBackend unknown", string(conf(`"ipMasqBackend": "ebtables"`)), "", types.ErrInvalidNetworkConfig, "ebtables"},
-		{"preserveDefaultVlan unsupported", string(conf(`"preserveDefaultVlan": true`)), "", types.ErrUnsupportedField, "preserveDefaultVlan"},
-		{"disableContainerInterface unsupported", string(conf(`"disableContainerInterface": true`)), "", types.ErrUnsupportedField, "disableContainerInterface"},
+		{"disableContainerInterface with ipam", string(conf(`"disableContainerInterface": true`)), "", types.ErrInvalidNetworkConfig, `"disableContainerInterface" = "true": cannot be used with ipam`},
 		{"wrong type", string(conf(`"mtu": "1500"`)), "", types.ErrInvalidNetworkConfig, "mtu"},
 		{"bad name", `{"cniVersion": "1.1.0", "name": "bad name", "type": "vethbridge"}`, "", types.ErrInvalidNetworkConfig, `"bad name"`},
 		{"unsupported cniVersion", `{"cniVersion": "9.9.9", "name": "n", "type": "vethbridge"}`, "", types.ErrIncompatibleCNIVersion, "9.9.9"},

@@ -34,5 +34,6 @@ func (p *Plugin) del(c *Config, args *skel.CmdArgs) error {
 			return nil
 		}},
 		steps.Step{Name: "ipam", Do: p.ipam(c).Del},
+		steps.Step{Name: "macspoofchk", Do: func() error { return p.deleteSpoofCheck(c, host) }},
 	).Do()
 }

@@ -41,6 +41,7 @@ type fakeNode struct {
 	hostProc   string                               // the host's /proc/sys, a temp dir
 	ipam       map[string]string                    // containerID/ifname → address
 	rules      map[string]bool
+	spoof      map[string]string // macspoofchk: port → "network mac"
 	nextIP     int
 	attachment string // containerID/ifname the fake IPAM serves
 	fail       map[string]error
@@ -61,7 +62,7 @@ func newFakeNode(t *testing.T, netnsPaths ...string) *fakeNode {
 	n := &fakeNode{
 		links: map[string]HostVeth{}, bridges: map[string][]netip.Prefix{},
 		netns: map[string]map[string]ContainerState{}, ipam: map[string]string{},
-		rules: map[string]bool{}, fail: map[string]error{}, sysctls: map[string]string{},
+		rules: map[string]bool{}, spoof: map[string]string{}, fail: map[string]error{}, sysctls: map[string]string{},
 	}
 	n.hostProc = sysctltest.Tree(t, map[string]string{
 		"net/ipv4/ip_forward":            "0",
@@ -79,7 +80,7 @@ func newFakeNode(t *testing.T, netnsPaths ...string) *fakeNode {
 
 func (n *fakeNode) plugin() *Plugin {
 	return &Plugin{
-		Host: &fakeHost{n}, Container: &fakeContainer{n}, Firewall: &fakeFirewall{n},
+		Host: &fakeHost{n}, Container: &fakeContainer{n}, Firewall: &fakeFirewall{n}, SpoofCheck: &fakeSpoofCheck{n},
 		IPAM: &fakeIPAM{n}, Leases: &fakeIPAM{n}, Sysctl: sysctl.FS{Root: n.hostProc}, PossibleCPUs: func() (int, error) { return 4, nil },
 		OpenNetns: n.openNetns,
 	}
@@ -114,6 +115,9 @@ func (n *fakeNode) String() string {
 	}
 	for r := range n.rules {
 		lines = append(lines, "rule "+r)
+	}
+	for port, r := range n.spoof {
+		lines = append(lines, "spoofchk "+port+" "+r)
 	}
 	_ = filepath.WalkDir(n.hostProc, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {

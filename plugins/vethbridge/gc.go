@@ -23,6 +23,7 @@ func (p *Plugin) GC(args *skel.CmdArgs) error {
 		return err
 	}
 	stale, errs := p.deleteStaleVeths(c)
+	errs = append(errs, p.collectSpoofChecks(c))
 	errs = append(errs, p.ipam(c).GC(c.ValidAttachments, stale))
 	return cnierr.Outcome(errors.Join(errs...))
 }

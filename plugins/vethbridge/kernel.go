@@ -25,16 +25,19 @@ var _ HostNet = kernelHost{}
 func (kernelHost) EnsureBridge(spec BridgeSpec) (Link, error) {
 	br, err := ensureBridgeLink(spec)
 	if err != nil {
-		return Link{}, fmt.Errorf("bridge %s: %w", spec.Name, err)
+		return Link{}, fmt.Errorf("bridge %s: %w", spec.Name, vlanFilteringError(err))
 	}
 	if spec.Promisc && br.Attrs().Promisc == 0 {
 		if err := netlink.SetPromiscOn(br); err != nil {
 			return Link{}, fmt.Errorf("setting bridge %s promiscuous: %w", spec.Name, err)
 		}
 	}
+	if spec.VLANFiltering && !hasVLANFiltering(br) {
+		return Link{}, fmt.Errorf("bridge %s: %w", spec.Name, errNoVLANFiltering)
+	}
 	if spec.VLANFiltering && (br.VlanFiltering == nil || !*br.VlanFiltering) {
 		if err := netlink.BridgeSetVlanFiltering(br, true); err != nil {
-			return Link{}, fmt.Errorf("enabling VLAN filtering on bridge %s: %w", spec.Name, err)
+			return Link{}, fmt.Errorf("enabling VLAN filtering on bridge %s: %w", spec.Name, vlanFilteringError(err))
 		}
 	}
 	if br.Attrs().Flags&net.FlagUp == 0 {
@@ -116,9 +119,7 @@ func configureHostEnd(spec VethSpec) (Link, error) {
 		{"alias", func() error { return netlink.LinkSetAlias(l, spec.Alias) }},
 		{"hairpin", func() error { return onlyIf(spec.Hairpin, func() error { return netlink.LinkSetHairpin(l, true) }) }},
 		{"isolated", func() error { return onlyIf(spec.Isolated, func() error { return netlink.LinkSetIsolated(l, true) }) }},
-		{"vlan", func() error {
-			return onlyIf(spec.VLAN != 0, func() error { return netlink.BridgeVlanAdd(l, uint16(spec.VLAN), true, true, false, true) })
-		}},
+		{"vlan", func() error { return setPortVLANs(l, spec.VLANs) }},
 		{"up", func() error { return netlink.LinkSetUp(l) }},
 	} {
 		if err := op.do(); err != nil {

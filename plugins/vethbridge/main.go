@@ -32,6 +32,7 @@ func main() {
 		Host:         kernelHost{},
 		Container:    kernelContainer{},
 		Firewall:     netfilter{},
+		SpoofCheck:   kernelSpoofCheck{},
 		IPAM:         delegate.FromEnv(),
 		Leases:       leases.HostLocal{Plugins: delegate.FromEnv()},
 		Sysctl:       sysctl.FS{Root: "/proc/sys"},

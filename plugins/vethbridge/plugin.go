@@ -23,7 +23,9 @@ type Plugin struct {
 	Host      HostNet
 	Container ContainerNet
 	Firewall  Firewall
-	IPAM      ipam.Exec
+	// SpoofCheck holds macspoofchk's per-port rules.
+	SpoofCheck SpoofChecker
+	IPAM       ipam.Exec
 	// Leases finds and releases the addresses of attachments GC collects.
 	Leases ipam.Leases
 	// Sysctl is the host's /proc/sys: inherited values, forwarding and the
@@ -124,7 +126,7 @@ type VethSpec struct {
 	MAC             net.HardwareAddr
 	Hairpin         bool
 	Isolated        bool
-	VLAN            int
+	VLANs           PortVLANs
 }
 
 // AddrSpec is the container interface's L3 config.

@@ -80,7 +80,7 @@ func TestAddFailureAtEveryStepLeavesNothing(t *testing.T) {
 func (n *fakeNode) perAttachment() string {
 	var keep []string
 	for _, l := range strings.Split(n.String(), "\n") {
-		if strings.HasPrefix(l, "host link") || strings.HasPrefix(l, "netns ") || strings.HasPrefix(l, "ipam ") {
+		if strings.HasPrefix(l, "host link") || strings.HasPrefix(l, "netns ") || strings.HasPrefix(l, "ipam ") || strings.HasPrefix(l, "spoofchk ") {
 			keep = append(keep, l)
 		}
 	}

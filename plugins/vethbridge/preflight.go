@@ -28,6 +28,9 @@ func (p *Plugin) refuseEarly(c *Config, args *skel.CmdArgs) error {
 	if _, err := c.Sysctls.Resolve(p.Sysctl, args.IfName, c.PodSysctls); err != nil {
 		return cnierr.Wrap(cnierr.Kernel, err)
 	}
+	if err := p.spoofCheckUsable(c); err != nil {
+		return cnierr.Wrap(cnierr.Netfilter, err)
+	}
 	kind, err := p.Host.LinkKind(c.Bridge)
 	if err != nil {
 		return cnierr.Wrap(cnierr.Kernel, fmt.Errorf("looking up bridge %s: %w", c.Bridge, err))

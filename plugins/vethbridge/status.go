@@ -2,6 +2,8 @@ package main
 
 import (
 	"github.com/containernetworking/cni/pkg/skel"
+
+	"github.com/netsteer/netsteer/pkg/cnierr"
 )
 
 // Status is CNI STATUS: an error (code 50) naming the reason when an ADD
@@ -14,6 +16,9 @@ func (p *Plugin) Status(args *skel.CmdArgs) error {
 	}
 	if err := p.firewallStatus(c); err != nil {
 		return err
+	}
+	if err := p.spoofCheckUsable(c); err != nil {
+		return cnierr.NotAvailable(err.Error())
 	}
 	return p.ipam(c).Status()
 }

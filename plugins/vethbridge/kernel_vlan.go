@@ -1,0 +1,69 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netlink/nl"
+	"golang.org/x/sys/unix"
+
+	"github.com/netsteer/netsteer/pkg/nlx"
+)
+
+// errNoVLANFiltering is a kernel built without CONFIG_BRIDGE_VLAN_FILTERING:
+// it refuses vlan_filtering on a bridge (EOPNOTSUPP) and reports no VLAN
+// attributes for one.
+var errNoVLANFiltering = errors.New("this kernel has no bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING)")
+
+// vlanFilteringError names errNoVLANFiltering when err is the kernel
+// refusing VLAN filtering.
+func vlanFilteringError(err error) error {
+	if errors.Is(err, unix.EOPNOTSUPP) {
+		return fmt.Errorf("%w: %w", errNoVLANFiltering, err)
+	}
+	return err
+}
+
+// hasVLANFiltering reports whether the kernel can filter VLANs on br: such
+// a kernel always reports the bridge's default PVID.
+func hasVLANFiltering(br *netlink.Bridge) bool { return br.VlanDefaultPVID != nil }
+
+// setPortVLANs gives a new bridge port its VLAN table.
+func setPortVLANs(port netlink.Link, p PortVLANs) error {
+	if p.Flush {
+		if err := flushPortVLANs(port); err != nil {
+			return err
+		}
+	}
+	for _, v := range p.Set {
+		var err error
+		if v.Min == v.Max {
+			err = netlink.BridgeVlanAdd(port, uint16(v.Min), v.PVID, v.Untagged, false, true)
+		} else {
+			err = netlink.BridgeVlanAddRange(port, uint16(v.Min), uint16(v.Max), v.PVID, v.Untagged, false, true)
+		}
+		if err != nil {
+			return fmt.Errorf("adding VLAN %d-%d: %w", v.Min, v.Max, err)
+		}
+	}
+	return nil
+}
+
+// flushPortVLANs removes every VLAN of port. Equivalent to:
+// bridge vlan del dev $port vid $vid master (for each)
+func flushPortVLANs(port netlink.Link) error {
+	infos, err := nlx.RetryDump(func() ([]*nl.BridgeVlanInfo, error) {
+		all, err := netlink.BridgeVlanList()
+		return all[int32(port.Attrs().Index)], err
+	})
+	if err != nil {
+		return fmt.Errorf("listing bridge VLANs: %w", err)
+	}
+	for _, info := range infos {
+		if err := netlink.BridgeVlanDel(port, info.Vid, false, false, false, true); err != nil {
+			return fmt.Errorf("removing default VLAN %d: %w", info.Vid, err)
+		}
+	}
+	return nil
+}
