@@ -131,7 +131,9 @@ func newRouteNode(t *testing.T, sw nstest.Netns, name string, i int) *routeNode 
 	nstest.Run(t, "ip", "-n", ns, "addr", "add", fmt.Sprintf("10.61.%d.1/24", i), "dev", "nstpods")
 	nstest.Run(t, "ip", "-n", ns, "addr", "add", n.podCIDR6(1), "dev", "nstpods", "nodad")
 	nstest.Run(t, "ip", "-n", ns, "link", "set", "nstpods", "up")
-	n.ns.Exec(t, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1")
+	// Through /proc, not sysctl(8): the VM guest has only sh.
+	n.ns.SetSysctl(t, "net/ipv4/ip_forward", "1")
+	n.ns.SetSysctl(t, "net/ipv6/conf/all/forwarding", "1")
 	return n
 }
 
