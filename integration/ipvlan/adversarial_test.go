@@ -3,19 +3,16 @@
 package ipvlan
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/vishvananda/netlink"
 
+	"github.com/netsteer/netsteer/integration/nstest"
 	"github.com/netsteer/netsteer/pkg/nlx"
 )
 
@@ -30,30 +27,24 @@ const advTimeout = 20 * time.Second
 // environment, killing it if it outlives advTimeout.
 func (n *node) advRun(t *testing.T, inv invocation, env map[string]string, conf []byte) (stdout string, err error, took time.Duration) {
 	t.Helper()
-	p := &pluginRun{cmd: exec.Command(filepath.Join(n.bin, "ipvlan"))}
-	p.cmd.Env = n.environ(inv)
+	cmd := n.command(inv, conf)
 	for k, v := range env {
-		p.cmd.Env = append(p.cmd.Env, k+"="+v) // the last value of a key wins
+		cmd.Env = append(cmd.Env, k+"="+v) // the last value of a key wins
 	}
-	p.cmd.Stdin = bytes.NewReader(conf)
-	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	start := time.Now()
-	if err := n.ns.do(p.cmd.Start); err != nil {
-		t.Fatalf("starting ipvlan: %v", err)
-	}
+	p := nstest.StartIn(t, n.ns.do, cmd)
 	done := make(chan error, 1)
-	go func() { done <- p.cmd.Wait() }()
+	go func() { done <- p.Cmd.Wait() }()
 	select {
 	case err = <-done:
 	case <-time.After(advTimeout):
-		_ = p.cmd.Process.Kill()
+		_ = p.Cmd.Process.Kill()
 		<-done
 		t.Fatalf("ipvlan %s still running after %v", inv.command, advTimeout)
 	}
 	took = time.Since(start)
-	p.waitGroup(t)
-	return p.stdout.String(), err, took
+	p.WaitGroup(t)
+	return p.Stdout.String(), err, took
 }
 
 // advState is what a refused call must leave as it was: links, addresses
@@ -97,7 +88,7 @@ func advState(t *testing.T, n *node, c *namespace) string {
 			fmt.Fprintf(&b, "%s %s=%s\n", ns.Name, k, ns.sysctl(t, k))
 		}
 	}
-	fmt.Fprintf(&b, "reservations %v\n", n.reservations(t))
+	fmt.Fprintf(&b, "reservations %v\n", nstest.HostLocalReservations(t, n.dataDir))
 	return b.String()
 }
 

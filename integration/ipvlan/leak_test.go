@@ -4,7 +4,6 @@ package ipvlan
 
 import (
 	"fmt"
-	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/netsteer/netsteer/integration/nstest"
 	"github.com/netsteer/netsteer/pkg/nlx"
 )
 
@@ -76,7 +76,7 @@ func (l *leaks) check(t testing.TB) int {
 // container namespaces to be gone.
 func (l *leaks) problems(t testing.TB, final bool) []string {
 	t.Helper()
-	return slices.Concat(l.nodeLinks(t), l.containers(t, final), l.n.reservations(t), l.cached(t))
+	return slices.Concat(l.nodeLinks(t), l.containers(t, final), nstest.HostLocalReservations(t, l.n.dataDir), nstest.CachedResults(t, l.n.cacheDir))
 }
 
 func (l *leaks) nodeLinks(t testing.TB) []string {
@@ -117,30 +117,6 @@ func (l *leaks) containers(t testing.TB, final bool) []string {
 	return out
 }
 
-// reservations lists every host-local reservation under the node's data
-// dir, any network: one file per address, named by it, holding
-// "<container ID>\r\n<ifname>", beside host-local's lock and
-// last_reserved_ip.* bookkeeping.
-func (n *node) reservations(t testing.TB) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(n.dataDir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		if name := d.Name(); name != "lock" && !strings.HasPrefix(name, "last_reserved_ip") {
-			b, _ := os.ReadFile(path) // the name alone is the leak; the owner helps reading it
-			rel, _ := filepath.Rel(n.dataDir, path)
-			out = append(out, fmt.Sprintf("host-local reservation %s (%q)", rel, b))
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("walking host-local data dir: %v", err)
-	}
-	return out
-}
-
 // reservedBy reports whether host-local holds an address of network for id.
 func (n *node) reservedBy(t *testing.T, network, id string) bool {
 	t.Helper()
@@ -158,22 +134,6 @@ func (n *node) owners(t *testing.T, network string) map[string]string {
 		}
 		id, _, _ := strings.Cut(string(b), "\r\n")
 		out[ip] = id
-	}
-	return out
-}
-
-// cached lists libcni's cached results (results/<net>-<id>-<ifname>).
-func (l *leaks) cached(t testing.TB) []string {
-	entries, err := os.ReadDir(filepath.Join(l.n.cacheDir, "results"))
-	if os.IsNotExist(err) {
-		return nil
-	}
-	if err != nil {
-		t.Fatalf("reading libcni cache: %v", err)
-	}
-	var out []string
-	for _, e := range entries {
-		out = append(out, "cached libcni result "+e.Name())
 	}
 	return out
 }

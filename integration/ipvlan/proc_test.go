@@ -5,16 +5,14 @@ package ipvlan
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/containernetworking/cni/libcni"
-	"golang.org/x/sys/unix"
+
+	"github.com/netsteer/netsteer/integration/nstest"
 )
 
 // The reliability tests run bin/ipvlan directly, not through libcni, when
@@ -60,34 +58,20 @@ func pluginConf(t testing.TB, list *libcni.NetworkConfigList, extra map[string]a
 	return b
 }
 
-// pluginRun is bin/ipvlan started directly, without `ip netns exec`, so
-// its PID is the plugin's and a kill hits the plugin, not a wrapper. It
-// leads its own process group, so the test can tell when the children it
-// started (host-local) are gone too.
-type pluginRun struct {
-	cmd            *exec.Cmd
-	stdout, stderr bytes.Buffer
+// start forks bin/ipvlan on a thread locked into the node netns, so the
+// plugin is born there, as on a real node: nstest.StartIn, through this
+// suite's handle-based namespace.
+func (n *node) start(t testing.TB, inv invocation, conf []byte) *nstest.Proc {
+	t.Helper()
+	return nstest.StartIn(t, n.ns.do, n.command(inv, conf))
 }
 
-// start forks bin/ipvlan on a thread locked into the node netns, so the
-// plugin is born there, as on a real node.
-func (n *node) start(t testing.TB, inv invocation, conf []byte) *pluginRun {
-	t.Helper()
-	p := &pluginRun{cmd: exec.Command(filepath.Join(n.bin, "ipvlan"))}
-	p.cmd.Env = n.environ(inv)
-	p.cmd.Stdin = bytes.NewReader(conf)
-	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	// As a child subreaper, the test process adopts the orphans of a
-	// killed plugin instead of init (the guest's init reaps nobody), and
-	// waitGroup reaps them by group. Setting it again is a no-op.
-	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
-		t.Fatalf("becoming a subreaper: %v", err)
-	}
-	if err := n.ns.do(p.cmd.Start); err != nil {
-		t.Fatalf("starting ipvlan %s: %v", inv.command, err)
-	}
-	return p
+// command is bin/ipvlan with inv's environment and conf on stdin.
+func (n *node) command(inv invocation, conf []byte) *exec.Cmd {
+	cmd := exec.Command(filepath.Join(n.bin, "ipvlan"))
+	cmd.Env = n.environ(inv)
+	cmd.Stdin = bytes.NewReader(conf)
+	return cmd
 }
 
 // run runs the plugin to completion, children included, and returns its
@@ -95,9 +79,9 @@ func (n *node) start(t testing.TB, inv invocation, conf []byte) *pluginRun {
 func (n *node) run(t testing.TB, inv invocation, conf []byte) (stdout, stderr string, err error) {
 	t.Helper()
 	p := n.start(t, inv, conf)
-	err = p.cmd.Wait()
-	p.waitGroup(t)
-	return p.stdout.String(), p.stderr.String(), err
+	err = p.Cmd.Wait()
+	p.WaitGroup(t)
+	return p.Stdout.String(), p.Stderr.String(), err
 }
 
 // mustRun is run that fails the test unless the plugin exits 0.
@@ -108,51 +92,6 @@ func (n *node) mustRun(t testing.TB, inv invocation, conf []byte) string {
 		t.Fatalf("ipvlan %s %s: %v\nstdout: %s\nstderr: %s", inv.command, inv.id, err, stdout, stderr)
 	}
 	return stdout
-}
-
-// kill sends SIGKILL to the plugin alone, as a runtime's timeout does
-// (exec.CommandContext), reaps it, and reports whether it was still
-// running when the signal came.
-func (p *pluginRun) kill(t testing.TB) (killed bool) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		t.Fatalf("killing ipvlan %d: %v", p.cmd.Process.Pid, err)
-	}
-	var ee *exec.ExitError
-	if errors.As(p.cmd.Wait(), &ee) {
-		ws, ok := ee.Sys().(syscall.WaitStatus)
-		return ok && ws.Signaled() && ws.Signal() == syscall.SIGKILL
-	}
-	return false
-}
-
-// waitGroup waits until no process of the plugin's group is left: the
-// host-local of a killed plugin outlives it and finishes on its own (a
-// runtime's DEL comes long after). start made the test process the
-// subreaper of its descendants, so that orphan is the test's child and is
-// reaped here by group. It reports whether one was still running. The
-// 30 s bound only keeps a hung child from hanging the VM.
-func (p *pluginRun) waitGroup(t testing.TB) (outlived bool) {
-	t.Helper()
-	pgid := p.cmd.Process.Pid
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var ws unix.WaitStatus
-		pid, err := unix.Wait4(-pgid, &ws, unix.WNOHANG, nil)
-		switch {
-		case errors.Is(err, unix.ECHILD):
-			return outlived
-		case errors.Is(err, unix.EINTR), err == nil && pid > 0:
-			continue
-		case err != nil:
-			t.Fatalf("waiting for processes of group %d: %v", pgid, err)
-		}
-		outlived = true
-		if time.Now().After(deadline) {
-			t.Fatalf("processes of group %d still running after 30 s", pgid)
-		}
-		time.Sleep(time.Millisecond)
-	}
 }
 
 // cniError is the error JSON the plugin prints on stdout.

@@ -108,8 +108,8 @@ func (b *bed) killAfter(t *testing.T, inv invocation, delay time.Duration) (kill
 	t.Helper()
 	p := b.n.start(t, inv, b.conf)
 	time.Sleep(delay)
-	killed = p.kill(t)
-	return killed, p.waitGroup(t)
+	killed = p.Kill(t)
+	return killed, p.WaitGroup(t) > 0
 }
 
 // leftBehind names what of id's attachment exists: the temporary link

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Proc is one plugin process started directly, without `ip netns exec`,
@@ -41,13 +43,29 @@ func (n *Node) PluginEnv(env map[string]string) []string {
 // there. DATADIR in stdin is replaced by the node's host-local dir.
 func (n *Node) StartPlugin(t testing.TB, plugin string, env map[string]string, stdin string) *Proc {
 	t.Helper()
-	p := &Proc{Cmd: exec.Command(filepath.Join(n.Bin, plugin))}
-	p.Cmd.Env = n.PluginEnv(env)
-	p.Cmd.Stdin = strings.NewReader(strings.ReplaceAll(stdin, "DATADIR", n.DataDir))
-	p.Cmd.Stdout, p.Cmd.Stderr = &p.Stdout, &p.Stderr
-	p.Cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := n.Host.Do(t, p.Cmd.Start); err != nil {
-		t.Fatalf("starting %s: %v", plugin, err)
+	cmd := exec.Command(filepath.Join(n.Bin, plugin))
+	cmd.Env = n.PluginEnv(env)
+	cmd.Stdin = strings.NewReader(strings.ReplaceAll(stdin, "DATADIR", n.DataDir))
+	return StartIn(t, func(f func() error) error { return n.Host.Do(t, f) }, cmd)
+}
+
+// StartIn starts cmd through do, which runs its argument on a thread in
+// the netns the process must be born in (Netns.Do, or the VM suite's
+// handle-based equivalent). The process leads its own group, and the test
+// process becomes a child subreaper: the orphans of a killed plugin (its
+// IPAM, iptables) are then the test's children, which WaitGroup reaps,
+// instead of init's — inside the VM, init reaps nobody.
+func StartIn(t testing.TB, do func(func() error) error, cmd *exec.Cmd) *Proc {
+	t.Helper()
+	p := &Proc{Cmd: cmd}
+	cmd.Stdout, cmd.Stderr = &p.Stdout, &p.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Setting it again is a no-op.
+	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {
+		t.Fatalf("becoming a child subreaper: %v", err)
+	}
+	if err := do(cmd.Start); err != nil {
+		t.Fatalf("starting %s: %v", cmd.Path, err)
 	}
 	return p
 }
@@ -82,13 +100,16 @@ func (p *Proc) Kill(t testing.TB) (killed bool) {
 
 // WaitGroup waits until no process of the plugin's group is left: the
 // children it started (host-local, iptables) outlive a killed plugin and
-// finish on their own. It reports how many polls found one alive. The
-// 30 s bound only keeps a hung child from hanging the suite.
+// finish on their own. StartIn made them the test's children once
+// orphaned, so each poll reaps those that exited. It reports how many
+// polls found one alive. Call it after Wait or Kill reaped the plugin.
+// The 30 s bound only keeps a hung child from hanging the suite.
 func (p *Proc) WaitGroup(t testing.TB) (polls int) {
 	t.Helper()
 	pgid := p.Cmd.Process.Pid
 	deadline := time.Now().Add(30 * time.Second)
 	for ; ; polls++ {
+		reapGroup(t, pgid)
 		if err := syscall.Kill(-pgid, 0); errors.Is(err, syscall.ESRCH) || !groupAlive(pgid) {
 			return polls
 		}
@@ -96,6 +117,23 @@ func (p *Proc) WaitGroup(t testing.TB) (polls int) {
 			t.Fatalf("processes of group %d still running after 30 s", pgid)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// reapGroup reaps every exited child of group pgid without blocking.
+func reapGroup(t testing.TB, pgid int) {
+	t.Helper()
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-pgid, &ws, unix.WNOHANG, nil)
+		switch {
+		case errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.ECHILD), err == nil && pid <= 0:
+			return
+		case err != nil:
+			t.Fatalf("reaping processes of group %d: %v", pgid, err)
+		}
 	}
 }
 

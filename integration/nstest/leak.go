@@ -106,19 +106,30 @@ func (l *Leaks) containers(t testing.TB, final bool) []string {
 	return out
 }
 
-// reservations reports every host-local reservation file under the
-// node's data dir, of any network and any dataDir below it: host-local
-// keeps one file per reserved address beside its lock and
-// last_reserved_ip.* bookkeeping.
 func (l *Leaks) reservations(t testing.TB) []string {
+	return HostLocalReservations(t, l.Node.DataDir)
+}
+
+func (l *Leaks) cached(t testing.TB) []string {
+	return CachedResults(t, l.Node.CacheDir)
+}
+
+// HostLocalReservations reports every host-local reservation file under
+// dataDir, of any network and any dataDir below it, with its owner:
+// host-local keeps one file per reserved address, holding
+// "<container ID>\r\n<ifname>", beside its lock and last_reserved_ip.*
+// bookkeeping.
+func HostLocalReservations(t testing.TB, dataDir string) []string {
+	t.Helper()
 	var out []string
-	err := filepath.WalkDir(l.Node.DataDir, func(path string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(dataDir, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
 		if name := d.Name(); name != "lock" && !strings.HasPrefix(name, "last_reserved_ip") {
-			rel, _ := filepath.Rel(l.Node.DataDir, path)
-			out = append(out, "host-local reservation "+rel)
+			b, _ := os.ReadFile(path) // the name alone is the leak; the owner helps reading it
+			rel, _ := filepath.Rel(dataDir, path)
+			out = append(out, fmt.Sprintf("host-local reservation %s (%q)", rel, b))
 		}
 		return nil
 	})
@@ -128,9 +139,11 @@ func (l *Leaks) reservations(t testing.TB) []string {
 	return out
 }
 
-// cached reports libcni result cache entries (results/<net>-<id>-<if>).
-func (l *Leaks) cached(t testing.TB) []string {
-	entries, err := os.ReadDir(filepath.Join(l.Node.CacheDir, "results"))
+// CachedResults reports libcni's result cache entries under cacheDir
+// (results/<net>-<id>-<if>).
+func CachedResults(t testing.TB, cacheDir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(cacheDir, "results"))
 	if os.IsNotExist(err) {
 		return nil
 	}

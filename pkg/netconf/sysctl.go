@@ -38,11 +38,8 @@ var DefaultPodSysctls = []string{
 	"net.ipv4.tcp_wmem",
 }
 
-// Setting is one resolved key and value.
-type Setting struct {
-	Key   sysctl.Key
-	Value string
-}
+// Setting is one resolved key and value (pkg/sysctl writes it).
+type Setting = sysctl.Setting
 
 // Validate checks every key, pattern and value, and the pod's overrides
 // against the allowlist, without touching the host.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 
+	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
@@ -25,12 +26,34 @@ func ConfigureInterface(ifname string, res *current.Result) error {
 	if err := netlink.LinkSetUp(link); err != nil {
 		return fmt.Errorf("setting %s up: %w", ifname, err)
 	}
+	gateways, err := addAddresses(link, res)
+	if err != nil {
+		return err
+	}
+	for _, r := range res.Routes {
+		if err := addRoute(link, r, gateways); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sandboxIndex is ifname's index among res's container-side interfaces,
+// or -1.
+func sandboxIndex(ifname string, res *current.Result) int {
 	idx := -1
 	for i, intf := range res.Interfaces {
 		if intf.Name == ifname && intf.Sandbox != "" {
 			idx = i
 		}
 	}
+	return idx
+}
+
+// addAddresses adds link's share of res.IPs and returns the first gateway
+// of each family, keyed by "is IPv6".
+func addAddresses(link netlink.Link, res *current.Result) (map[bool]net.IP, error) {
+	idx := sandboxIndex(link.Attrs().Name, res)
 	gateways := map[bool]net.IP{}
 	for _, ip := range res.IPs {
 		if ip.Interface != nil && *ip.Interface != idx {
@@ -38,31 +61,34 @@ func ConfigureInterface(ifname string, res *current.Result) error {
 		}
 		addr := &netlink.Addr{IPNet: &net.IPNet{IP: ip.Address.IP, Mask: ip.Address.Mask}}
 		if err := netlink.AddrAdd(link, addr); err != nil && !errors.Is(err, unix.EEXIST) {
-			return fmt.Errorf("adding address %s to %s: %w", ip.Address.String(), ifname, err)
+			return nil, fmt.Errorf("adding address %s to %s: %w", ip.Address.String(), link.Attrs().Name, err)
 		}
 		v6 := ip.Address.IP.To4() == nil
 		if ip.Gateway != nil && gateways[v6] == nil {
 			gateways[v6] = ip.Gateway
 		}
 	}
-	for _, r := range res.Routes {
-		gw := r.GW
-		if gw == nil {
-			gw = gateways[r.Dst.IP.To4() == nil]
-		}
-		route := &netlink.Route{LinkIndex: link.Attrs().Index, Dst: &net.IPNet{IP: r.Dst.IP, Mask: r.Dst.Mask}, Gw: gw}
-		if r.Priority != 0 {
-			route.Priority = r.Priority
-		}
-		if r.MTU != 0 {
-			route.MTU = r.MTU
-		}
-		if r.Table != nil {
-			route.Table = *r.Table
-		}
-		if err := netlink.RouteAdd(route); err != nil && !errors.Is(err, unix.EEXIST) {
-			return fmt.Errorf("adding route %s via %s on %s: %w", r.Dst.String(), gw, ifname, err)
-		}
+	return gateways, nil
+}
+
+// addRoute adds r on link, via its family's gateway when r names none.
+func addRoute(link netlink.Link, r *types.Route, gateways map[bool]net.IP) error {
+	gw := r.GW
+	if gw == nil {
+		gw = gateways[r.Dst.IP.To4() == nil]
+	}
+	route := &netlink.Route{LinkIndex: link.Attrs().Index, Dst: &net.IPNet{IP: r.Dst.IP, Mask: r.Dst.Mask}, Gw: gw}
+	if r.Priority != 0 {
+		route.Priority = r.Priority
+	}
+	if r.MTU != 0 {
+		route.MTU = r.MTU
+	}
+	if r.Table != nil {
+		route.Table = *r.Table
+	}
+	if err := netlink.RouteAdd(route); err != nil && !errors.Is(err, unix.EEXIST) {
+		return fmt.Errorf("adding route %s via %s on %s: %w", r.Dst.String(), gw, link.Attrs().Name, err)
 	}
 	return nil
 }

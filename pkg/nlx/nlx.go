@@ -1,7 +1,8 @@
 // Package nlx holds the small netlink helpers both plugins use: dumps
 // retried when the kernel interrupts them, idempotent deletes, reading an
 // interface's L3 state (compared by pkg/ifstate), configuring an
-// interface from a CNI result, and netip conversions.
+// interface from a CNI result, and netip conversions. It speaks netlink
+// only: sysctls are pkg/sysctl's, under a root the caller holds.
 package nlx
 
 import (
@@ -14,7 +15,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/netsteer/netsteer/pkg/netns"
-	"github.com/netsteer/netsteer/pkg/sysctl"
 )
 
 // RetryDump retries a netlink dump the kernel interrupted because the
@@ -67,10 +67,6 @@ func Prefix(n net.IPNet) (netip.Prefix, bool) {
 func IPNet(p netip.Prefix) *net.IPNet {
 	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}
 }
-
-// ProcSys is /proc/sys as seen from the calling thread: inside netns.NS.Do,
-// /proc/sys/net shows that namespace's values (the opener's netns counts).
-var ProcSys = sysctl.FS{Root: "/proc/sys"}
 
 // HasLink reports whether ifname exists in target.
 func HasLink(target *netns.NS, ifname string) (bool, error) {

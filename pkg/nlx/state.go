@@ -7,9 +7,6 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/netsteer/netsteer/pkg/ifstate"
-	"github.com/netsteer/netsteer/pkg/netconf"
-	"github.com/netsteer/netsteer/pkg/netns"
-	"github.com/netsteer/netsteer/pkg/sysctl"
 )
 
 // Routes renders netlink routes; a default route has no Dst in netlink's
@@ -52,30 +49,5 @@ func ReadL3(l netlink.Link) (ifstate.L3, error) {
 		return ifstate.L3{}, fmt.Errorf("listing routes: %w", err)
 	}
 	out.Routes = Routes(routes)
-	return out, nil
-}
-
-// WriteSysctls writes each setting, in order, inside target.
-func WriteSysctls(target *netns.NS, settings []netconf.Setting) error {
-	return target.Do(func() error {
-		for _, s := range settings {
-			if err := ProcSys.Write(s.Key, s.Value); err != nil {
-				return fmt.Errorf("sysctl %s=%q in the container: %w", s.Key, s.Value, err)
-			}
-		}
-		return nil
-	})
-}
-
-// ReadSysctls reads keys from the current netns's /proc/sys.
-func ReadSysctls(keys []sysctl.Key) (map[sysctl.Key]string, error) {
-	out := make(map[sysctl.Key]string, len(keys))
-	for _, k := range keys {
-		v, err := ProcSys.Read(k)
-		if err != nil {
-			return nil, err
-		}
-		out[k] = v
-	}
 	return out, nil
 }

@@ -255,3 +255,34 @@ func SortedKeys(m map[Key]string) []Key {
 	slices.SortFunc(keys, Key.Compare)
 	return keys
 }
+
+// Setting is one resolved key and the value to write to it.
+type Setting struct {
+	Key   Key
+	Value string
+}
+
+// WriteSettings writes each setting in order and stops at the first
+// failure, which names the key and value. Run it on a thread inside the
+// target netns: /proc/sys/net shows the opener's namespace.
+func (fsys FS) WriteSettings(settings []Setting) error {
+	for _, s := range settings {
+		if err := fsys.Write(s.Key, s.Value); err != nil {
+			return fmt.Errorf("sysctl %s=%q: %w", s.Key, s.Value, err)
+		}
+	}
+	return nil
+}
+
+// ReadKeys reads every key, keyed by it; the first failure is returned.
+func (fsys FS) ReadKeys(keys []Key) (map[Key]string, error) {
+	out := make(map[Key]string, len(keys))
+	for _, k := range keys {
+		v, err := fsys.Read(k)
+		if err != nil {
+			return nil, err
+		}
+		out[k] = v
+	}
+	return out, nil
+}

@@ -374,3 +374,21 @@ func TestInheritUnreadable(t *testing.T) {
 		t.Errorf("Inherit of unlistable dir = %v, want error naming the key", err)
 	}
 }
+
+func TestWriteSettingsInOrderAndReadKeys(t *testing.T) {
+	fsys := fakeProc(t, map[string]string{"net/ipv4/tcp_keepalive_time": "7200", "net/ipv4/tcp_keepalive_intvl": "75"})
+	k1, _ := ParseKey("net.ipv4.tcp_keepalive_time", "eth0")
+	k2, _ := ParseKey("net.ipv4.tcp_keepalive_intvl", "eth0")
+	if err := fsys.WriteSettings([]Setting{{k1, "1"}, {k1, "600"}, {k2, "30"}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := fsys.ReadKeys([]Key{k1, k2})
+	if err != nil || got[k1] != "600" || got[k2] != "30" {
+		t.Errorf("ReadKeys = %v, %v; want the last written values 600 and 30", got, err)
+	}
+	missing, _ := ParseKey("net.ipv4.tcp_fin_timeout", "eth0")
+	err = fsys.WriteSettings([]Setting{{missing, "5"}})
+	if err == nil || !strings.Contains(err.Error(), "tcp_fin_timeout") || !strings.Contains(err.Error(), `"5"`) {
+		t.Errorf("writing a missing key = %v, want an error naming the key and value", err)
+	}
+}

@@ -18,7 +18,11 @@ import (
 
 // kernelContainer is ContainerNet on netlink and procfs, entering the
 // container netns on a locked thread for each call.
-type kernelContainer struct{}
+type kernelContainer struct {
+	// proc is /proc/sys; read and written on a thread inside the
+	// container netns, it shows that namespace's net.* values.
+	proc sysctl.FS
+}
 
 var _ ContainerNet = kernelContainer{}
 
@@ -128,9 +132,9 @@ func deleteIPVlan(name, alias string) error {
 	return nil
 }
 
-func (kernelContainer) Configure(target *netns.NS, ifname string, res *current.Result) error {
+func (c kernelContainer) Configure(target *netns.NS, ifname string, res *current.Result) error {
 	return target.Do(func() error {
-		if err := announceAddresses(ifname); err != nil {
+		if err := announceAddresses(c.proc, ifname); err != nil {
 			return err
 		}
 		if err := nlx.ConfigureInterface(ifname, res); err != nil {
@@ -144,7 +148,7 @@ func (kernelContainer) Configure(target *netns.NS, ifname string, res *current.R
 // neighbour advertisement when ifname comes up, as upstream ipvlan does:
 // the slave shares its master's MAC, and a reused pod IP must not keep
 // pointing at another node's MAC in the neighbours' caches.
-func announceAddresses(ifname string) error {
+func announceAddresses(proc sysctl.FS, ifname string) error {
 	for _, n := range []struct {
 		key string
 		// v6 keys are absent when IPv6 is disabled in the netns, and then
@@ -155,7 +159,7 @@ func announceAddresses(ifname string) error {
 		if err != nil {
 			return err
 		}
-		err = nlx.ProcSys.Write(k, "1")
+		err = proc.Write(k, "1")
 		if err != nil && !(n.v6 && errors.Is(err, fs.ErrNotExist)) {
 			return err
 		}
@@ -163,11 +167,11 @@ func announceAddresses(ifname string) error {
 	return nil
 }
 
-func (kernelContainer) WriteSysctls(target *netns.NS, settings []netconf.Setting) error {
-	return nlx.WriteSysctls(target, settings)
+func (c kernelContainer) WriteSysctls(target *netns.NS, settings []netconf.Setting) error {
+	return target.Do(func() error { return c.proc.WriteSettings(settings) })
 }
 
-func (kernelContainer) Inspect(target *netns.NS, ifname string, keys []sysctl.Key) (ContainerState, error) {
+func (c kernelContainer) Inspect(target *netns.NS, ifname string, keys []sysctl.Key) (ContainerState, error) {
 	var st ContainerState
 	err := target.Do(func() error {
 		l, err := netlink.LinkByName(ifname)
@@ -178,7 +182,7 @@ func (kernelContainer) Inspect(target *netns.NS, ifname string, keys []sysctl.Ke
 		if st.L3, err = nlx.ReadL3(l); err != nil {
 			return err
 		}
-		st.Sysctls, err = nlx.ReadSysctls(keys)
+		st.Sysctls, err = c.proc.ReadKeys(keys)
 		return err
 	})
 	return st, err

@@ -15,7 +15,7 @@ import (
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
 	"github.com/netsteer/netsteer/pkg/ifstate"
-	"github.com/netsteer/netsteer/pkg/ipam"
+	"github.com/netsteer/netsteer/pkg/ipam/ipamtest"
 	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/nlx"
@@ -34,10 +34,7 @@ type fakeNode struct {
 	links        map[string]map[string]fakeLink
 	sysctls      map[string]string // netns path + ":" + key path → value
 	hostProc     string            // the host's /proc/sys, a temp dir
-	ipam         map[string]string // containerID/ifname → address
-	ipamConfs    []string          // configs IPAM GC was called with
-	nextIP       int
-	attachment   string // containerID/ifname the fake IPAM serves
+	ipam         *ipamtest.Fake
 	fail         map[string]error
 }
 
@@ -51,8 +48,6 @@ type fakeLink struct {
 var (
 	_ Masters      = (*fakeMasters)(nil)
 	_ ContainerNet = (*fakeContainer)(nil)
-	_ ipam.Exec    = (*fakeIPAM)(nil)
-	_ ipam.Leases  = (*fakeIPAM)(nil)
 )
 
 // newFakeNode makes a node with master "nstm0" (index 7, MTU 1500, up)
@@ -63,8 +58,11 @@ func newFakeNode(t *testing.T, netnsPaths ...string) *fakeNode {
 		masters:      map[string]map[string]Master{"": {"nstm0": {Name: "nstm0", Index: 7, MTU: 1500, Up: true}}},
 		defaultRoute: map[string]string{"": "nstm0"},
 		links:        map[string]map[string]fakeLink{}, sysctls: map[string]string{},
-		ipam: map[string]string{}, fail: map[string]error{},
+		fail: map[string]error{},
 	}
+	n.ipam = ipamtest.New("10.23.0.0/24")
+	n.ipam.Fail = n.fail // one failure table for the whole world
+	n.ipam.Routes = []*types.Route{{Dst: net.IPNet{IP: net.IPv4(10, 99, 0, 0).To4(), Mask: net.CIDRMask(16, 32)}, GW: net.IPv4(10, 23, 0, 1)}}
 	n.hostProc = sysctltest.Tree(t, map[string]string{
 		"net/ipv4/tcp_keepalive_time":  "600",
 		"net/ipv4/tcp_keepalive_intvl": "75",
@@ -78,7 +76,7 @@ func newFakeNode(t *testing.T, netnsPaths ...string) *fakeNode {
 
 func (n *fakeNode) plugin() *Plugin {
 	return &Plugin{
-		Masters: &fakeMasters{n}, Container: &fakeContainer{n}, IPAM: &fakeIPAM{n}, Leases: &fakeIPAM{n},
+		Masters: &fakeMasters{n}, Container: &fakeContainer{n}, IPAM: n.ipam, Leases: n.ipam,
 		Sysctl: sysctl.FS{Root: n.hostProc}, OpenNetns: n.openNetns,
 	}
 }
@@ -97,9 +95,7 @@ func (n *fakeNode) String() string {
 	for k, v := range n.sysctls {
 		lines = append(lines, fmt.Sprintf("sysctl %s=%s", k, v))
 	}
-	for k, v := range n.ipam {
-		lines = append(lines, fmt.Sprintf("ipam %s %s", k, v))
-	}
+	lines = append(lines, n.ipam.Lines()...)
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
 }
@@ -283,67 +279,6 @@ func (c *fakeContainer) Inspect(target *netns.NS, ifname string, keys []sysctl.K
 		st.Sysctls[k] = c.n.sysctls[netns+":"+k.Path()]
 	}
 	return st, nil
-}
-
-type fakeIPAM struct{ n *fakeNode }
-
-func (i *fakeIPAM) Add(string, []byte) (*current.Result, error) {
-	if err := i.n.failing("IPAM.Add"); err != nil {
-		return nil, err
-	}
-	addr, ok := i.n.ipam[i.n.attachment]
-	if !ok {
-		i.n.nextIP++
-		addr = fmt.Sprintf("10.23.0.%d/24", i.n.nextIP+1)
-		i.n.ipam[i.n.attachment] = addr
-	}
-	ip, ipnet, _ := net.ParseCIDR(addr)
-	ipnet.IP = ip
-	_, other, _ := net.ParseCIDR("10.99.0.0/16")
-	return &current.Result{
-		CNIVersion: "1.1.0",
-		IPs:        []*current.IPConfig{{Address: *ipnet, Gateway: net.IPv4(10, 23, 0, 1)}},
-		Routes:     []*types.Route{{Dst: *other, GW: net.IPv4(10, 23, 0, 1)}},
-	}, nil
-}
-
-func (i *fakeIPAM) Del(string, []byte) error {
-	if err := i.n.failing("IPAM.Del"); err != nil {
-		return err
-	}
-	delete(i.n.ipam, i.n.attachment)
-	return nil
-}
-
-func (i *fakeIPAM) Check(string, []byte) error {
-	if _, ok := i.n.ipam[i.n.attachment]; !ok {
-		return errors.New("no reservation")
-	}
-	return nil
-}
-
-func (i *fakeIPAM) GC(_ string, conf []byte) error {
-	i.n.ipamConfs = append(i.n.ipamConfs, string(conf))
-	return i.n.failing("IPAM.GC")
-}
-
-func (i *fakeIPAM) Status(string, []byte) error { return i.n.failing("IPAM.Status") }
-
-func (i *fakeIPAM) Holders(string, []byte, string) ([]types.GCAttachment, error) {
-	var out []types.GCAttachment
-	for key := range i.n.ipam {
-		id, ifname, _ := strings.Cut(key, "/")
-		out = append(out, types.GCAttachment{ContainerID: id, IfName: ifname})
-	}
-	return out, i.n.failing("IPAM.Holders")
-}
-
-func (i *fakeIPAM) Release(_ string, _ []byte, a types.GCAttachment) error {
-	if err := i.n.failing("IPAM.Release"); err != nil {
-		return err
-	}
-	delete(i.n.ipam, a.ContainerID+"/"+a.IfName)
-	return nil
 }
 
 // openNetns opens a netns of the fake world; the handle holds no namespace.

@@ -30,7 +30,7 @@ func main() {
 	}
 	p := &Plugin{
 		Masters:   kernelMasters{},
-		Container: kernelContainer{},
+		Container: kernelContainer{proc: sysctl.FS{Root: "/proc/sys"}},
 		IPAM:      delegate.FromEnv(),
 		Leases:    leases.HostLocal{Plugins: delegate.FromEnv()},
 		Sysctl:    sysctl.FS{Root: "/proc/sys"},

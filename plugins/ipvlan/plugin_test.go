@@ -75,7 +75,7 @@ func TestAddFailureAtEveryStepLeavesNothing(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.step, func(t *testing.T) {
 			n := newFakeNode(t, c1)
-			n.attachment = "c1/eth0"
+			n.ipam.Attachment = "c1/eth0"
 			n.fail[tc.method] = boom
 			before := n.perAttachment()
 			_, err := add(t, n.plugin(), cmdArgs("c1", c1, testConf))
@@ -91,7 +91,7 @@ func TestAddFailureAtEveryStepLeavesNothing(t *testing.T) {
 
 func TestAddFailureWithFailingRollbackIsCode103(t *testing.T) {
 	n := newFakeNode(t, c1)
-	n.attachment = "c1/eth0"
+	n.ipam.Attachment = "c1/eth0"
 	n.fail["Configure"] = errors.New("route unreachable")
 	n.fail["IPAM.Del"] = errors.New("ipam store locked")
 	_, err := add(t, n.plugin(), cmdArgs("c1", c1, testConf))
@@ -105,7 +105,7 @@ func TestAddFailureWithFailingRollbackIsCode103(t *testing.T) {
 
 func TestAddThenDelTwiceLeavesNothing(t *testing.T) {
 	n := newFakeNode(t, c1)
-	n.attachment = "c1/eth0"
+	n.ipam.Attachment = "c1/eth0"
 	p := n.plugin()
 	before := n.perAttachment()
 	if _, err := add(t, p, cmdArgs("c1", c1, testConf)); err != nil {
@@ -137,7 +137,7 @@ func TestAddThenDelTwiceLeavesNothing(t *testing.T) {
 
 func TestAddResult(t *testing.T) {
 	n := newFakeNode(t, c1)
-	n.attachment = "c1/eth0"
+	n.ipam.Attachment = "c1/eth0"
 	a, err := add(t, n.plugin(), cmdArgs("c1", c1, testConf))
 	if err != nil {
 		t.Fatalf("ADD: %v", err)
@@ -178,7 +178,7 @@ func jsonOf(v any) string {
 
 func TestAddRefusesExistingIfnameAndDelKeepsIt(t *testing.T) {
 	n := newFakeNode(t, c1)
-	n.attachment = "c1/eth0"
+	n.ipam.Attachment = "c1/eth0"
 	n.links[c1]["eth0"] = fakeLink{ContainerState: ContainerState{Kind: "veth"}}
 	p := n.plugin()
 	before := n.String()
@@ -235,7 +235,7 @@ func TestAddMaster(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := newFakeNode(t, c1)
-			n.attachment = "c1/eth0"
+			n.ipam.Attachment = "c1/eth0"
 			if tc.setup != nil {
 				tc.setup(n)
 			}
@@ -266,7 +266,7 @@ func TestAddChainedWithoutIPAM(t *testing.T) {
 		"routes": [{"dst": "0.0.0.0/0"}]}`
 	conf := `{"cniVersion": "1.0.0", "name": "unit", "type": "ipvlan", "prevResult": ` + prev + `}`
 	n := newFakeNode(t, c1)
-	n.attachment = "c1/eth0"
+	n.ipam.Attachment = "c1/eth0"
 	p := n.plugin()
 	a, err := add(t, p, cmdArgs("c1", c1, conf))
 	if err != nil {
@@ -279,8 +279,8 @@ func TestAddChainedWithoutIPAM(t *testing.T) {
 	if len(res.Interfaces) != 2 || res.Interfaces[0].Name != "nstm0" || res.Interfaces[1].Sandbox != c1 || *res.IPs[0].Interface != 1 {
 		t.Errorf("chained result = %s, want prevResult's interface then ours, IPs on ours", jsonOf(res))
 	}
-	if len(n.ipam) != 0 {
-		t.Errorf("chained ADD without ipam called IPAM: %v", n.ipam)
+	if len(n.ipam.Reserved) != 0 {
+		t.Errorf("chained ADD without ipam called IPAM: %v", n.ipam.Reserved)
 	}
 	// CHECK finds the chained master again in the final result.
 	args := cmdArgs("c1", c1, conf)
@@ -330,7 +330,7 @@ func TestDel(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := newFakeNode(t, c1)
-			n.attachment = "c1/eth0"
+			n.ipam.Attachment = "c1/eth0"
 			p := n.plugin()
 			if _, err := add(t, p, cmdArgs("c1", c1, testConf)); err != nil {
 				t.Fatal(err)
@@ -350,7 +350,7 @@ func TestDel(t *testing.T) {
 
 func TestDelGoesOnAfterAFailure(t *testing.T) {
 	n := newFakeNode(t, c1)
-	n.attachment = "c1/eth0"
+	n.ipam.Attachment = "c1/eth0"
 	p := n.plugin()
 	if _, err := add(t, p, cmdArgs("c1", c1, testConf)); err != nil {
 		t.Fatal(err)
@@ -360,8 +360,8 @@ func TestDelGoesOnAfterAFailure(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "busy") {
 		t.Fatalf("DEL error = %v, want the link error", err)
 	}
-	if len(n.ipam) != 0 {
-		t.Errorf("IPAM not released when the link delete failed: %v", n.ipam)
+	if len(n.ipam.Reserved) != 0 {
+		t.Errorf("IPAM not released when the link delete failed: %v", n.ipam.Reserved)
 	}
 }
 
@@ -396,11 +396,11 @@ func TestCheckNamesFirstDrift(t *testing.T) {
 			delete(n.masters[""], "nstm0")
 			delete(n.defaultRoute, "") // the kernel drops the master's routes with it
 		}, types.ErrTryAgainLater, "no default route"},
-		{"reservation gone", func(n *fakeNode) { delete(n.ipam, "c1/eth0") }, 102, "IPAM CHECK"},
+		{"reservation gone", func(n *fakeNode) { delete(n.ipam.Reserved, "c1/eth0") }, 102, "IPAM CHECK"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := newFakeNode(t, c1)
-			n.attachment = "c1/eth0"
+			n.ipam.Attachment = "c1/eth0"
 			p := n.plugin()
 			a, err := add(t, p, cmdArgs("c1", c1, testConf))
 			if err != nil {
@@ -500,28 +500,28 @@ func TestGCForwardsToIPAM(t *testing.T) {
 	if err := p.GC(&skel.CmdArgs{StdinData: []byte(conf)}); err != nil {
 		t.Fatalf("GC: %v", err)
 	}
-	if len(n.ipamConfs) != 1 || !strings.Contains(n.ipamConfs[0], `"containerID": "c2"`) {
-		t.Errorf("IPAM GC got %q, want the config with the valid attachments", n.ipamConfs)
+	if len(n.ipam.GCConfs) != 1 || !strings.Contains(n.ipam.GCConfs[0], `"containerID": "c2"`) {
+		t.Errorf("IPAM GC got %q, want the config with the valid attachments", n.ipam.GCConfs)
 	}
 	n.fail["IPAM.GC"] = errors.New("disk full")
 	if err := p.GC(&skel.CmdArgs{StdinData: []byte(conf)}); codeOf(err) != 102 || !strings.Contains(err.Error(), "disk full") {
 		t.Errorf("GC with failing IPAM = %v, want code 102 with IPAM's reason", err)
 	}
 	// Reservations of attachments not in the list are released, the valid one kept.
-	n.fail = map[string]error{}
-	n.ipam["c1/eth0"], n.ipam["c2/eth0"] = "10.23.0.2/24", "10.23.0.3/24"
+	clear(n.fail)
+	n.ipam.Reserved["c1/eth0"], n.ipam.Reserved["c2/eth0"] = "10.23.0.2/24", "10.23.0.3/24"
 	if err := p.GC(&skel.CmdArgs{StdinData: []byte(conf)}); err != nil {
 		t.Fatalf("GC: %v", err)
 	}
-	if _, ok := n.ipam["c1/eth0"]; ok {
+	if _, ok := n.ipam.Reserved["c1/eth0"]; ok {
 		t.Error("GC kept the reservation of an attachment not in the valid list")
 	}
-	if _, ok := n.ipam["c2/eth0"]; !ok {
+	if _, ok := n.ipam.Reserved["c2/eth0"]; !ok {
 		t.Error("GC released a valid attachment's reservation")
 	}
 	chained := `{"cniVersion": "1.1.0", "name": "unit", "type": "ipvlan"}`
-	n.ipamConfs = nil
-	if err := p.GC(&skel.CmdArgs{StdinData: []byte(chained)}); err != nil || len(n.ipamConfs) != 0 {
-		t.Errorf("GC without ipam = %v, IPAM calls %q; want nil and none", err, n.ipamConfs)
+	n.ipam.GCConfs = nil
+	if err := p.GC(&skel.CmdArgs{StdinData: []byte(chained)}); err != nil || len(n.ipam.GCConfs) != 0 {
+		t.Errorf("GC without ipam = %v, IPAM calls %q; want nil and none", err, n.ipam.GCConfs)
 	}
 }

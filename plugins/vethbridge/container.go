@@ -14,7 +14,11 @@ import (
 
 // kernelContainer is ContainerNet on netlink and procfs, entering the
 // container netns on a locked thread for each call.
-type kernelContainer struct{}
+type kernelContainer struct {
+	// proc is /proc/sys; read and written on a thread inside the
+	// container netns, it shows that namespace's net.* values.
+	proc sysctl.FS
+}
 
 var _ ContainerNet = kernelContainer{}
 
@@ -22,7 +26,7 @@ func (kernelContainer) HasLink(target *netns.NS, ifname string) (bool, error) {
 	return nlx.HasLink(target, ifname)
 }
 
-func (kernelContainer) Configure(target *netns.NS, ifname string, spec AddrSpec) error {
+func (c kernelContainer) Configure(target *netns.NS, ifname string, spec AddrSpec) error {
 	return target.Do(func() error {
 		if spec.DisableDAD && hasIPv6(spec) {
 			// Without DAD the addresses are usable at once; pods on one
@@ -31,7 +35,7 @@ func (kernelContainer) Configure(target *netns.NS, ifname string, spec AddrSpec)
 			if err != nil {
 				return err
 			}
-			if err := nlx.ProcSys.Write(k, "0"); err != nil {
+			if err := c.proc.Write(k, "0"); err != nil {
 				return fmt.Errorf("disabling DAD on %s: %w", ifname, err)
 			}
 		}
@@ -51,11 +55,11 @@ func hasIPv6(spec AddrSpec) bool {
 	return false
 }
 
-func (kernelContainer) WriteSysctls(target *netns.NS, settings []netconf.Setting) error {
-	return nlx.WriteSysctls(target, settings)
+func (c kernelContainer) WriteSysctls(target *netns.NS, settings []netconf.Setting) error {
+	return target.Do(func() error { return c.proc.WriteSettings(settings) })
 }
 
-func (kernelContainer) Inspect(target *netns.NS, ifname string, keys []sysctl.Key) (ContainerState, error) {
+func (c kernelContainer) Inspect(target *netns.NS, ifname string, keys []sysctl.Key) (ContainerState, error) {
 	var st ContainerState
 	err := target.Do(func() error {
 		l, err := netlink.LinkByName(ifname)
@@ -67,7 +71,7 @@ func (kernelContainer) Inspect(target *netns.NS, ifname string, keys []sysctl.Ke
 		if st.L3, err = nlx.ReadL3(l); err != nil {
 			return err
 		}
-		st.Sysctls, err = nlx.ReadSysctls(keys)
+		st.Sysctls, err = c.proc.ReadKeys(keys)
 		return err
 	})
 	return st, err

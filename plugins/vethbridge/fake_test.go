@@ -13,12 +13,10 @@ import (
 	"testing"
 
 	"github.com/containernetworking/cni/pkg/skel"
-	"github.com/containernetworking/cni/pkg/types"
-	current "github.com/containernetworking/cni/pkg/types/100"
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
 	"github.com/netsteer/netsteer/pkg/ifstate"
-	"github.com/netsteer/netsteer/pkg/ipam"
+	"github.com/netsteer/netsteer/pkg/ipam/ipamtest"
 	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/netrules"
@@ -34,25 +32,21 @@ import (
 // fail makes the named method return an error, to inject a failure at
 // each ADD step in turn.
 type fakeNode struct {
-	links      map[string]HostVeth // host netns, by name
-	bridges    map[string][]netip.Prefix
-	netns      map[string]map[string]ContainerState // netns path → ifname → state
-	sysctls    map[string]string                    // container sysctls: netns path + ":" + key
-	hostProc   string                               // the host's /proc/sys, a temp dir
-	ipam       map[string]string                    // containerID/ifname → address
-	rules      map[string]bool
-	spoof      map[string]string // macspoofchk: port → "network mac"
-	nextIP     int
-	attachment string // containerID/ifname the fake IPAM serves
-	fail       map[string]error
+	links    map[string]HostVeth // host netns, by name
+	bridges  map[string][]netip.Prefix
+	netns    map[string]map[string]ContainerState // netns path → ifname → state
+	sysctls  map[string]string                    // container sysctls: netns path + ":" + key
+	hostProc string                               // the host's /proc/sys, a temp dir
+	ipam     *ipamtest.Fake
+	rules    map[string]bool
+	spoof    map[string]string // macspoofchk: port → "network mac"
+	fail     map[string]error
 }
 
 var (
 	_ HostNet      = (*fakeHost)(nil)
 	_ ContainerNet = (*fakeContainer)(nil)
 	_ Firewall     = (*fakeFirewall)(nil)
-	_ ipam.Exec    = (*fakeIPAM)(nil)
-	_ ipam.Leases  = (*fakeIPAM)(nil)
 )
 
 // newFakeNode makes a node whose host /proc/sys is a temp dir holding
@@ -61,9 +55,11 @@ func newFakeNode(t *testing.T, netnsPaths ...string) *fakeNode {
 	t.Helper()
 	n := &fakeNode{
 		links: map[string]HostVeth{}, bridges: map[string][]netip.Prefix{},
-		netns: map[string]map[string]ContainerState{}, ipam: map[string]string{},
+		netns: map[string]map[string]ContainerState{},
 		rules: map[string]bool{}, spoof: map[string]string{}, fail: map[string]error{}, sysctls: map[string]string{},
 	}
+	n.ipam = ipamtest.New("10.22.0.0/16")
+	n.ipam.Fail = n.fail // one failure table for the whole world
 	n.hostProc = sysctltest.Tree(t, map[string]string{
 		"net/ipv4/ip_forward":            "0",
 		"net/ipv6/conf/all/forwarding":   "0",
@@ -81,7 +77,7 @@ func newFakeNode(t *testing.T, netnsPaths ...string) *fakeNode {
 func (n *fakeNode) plugin() *Plugin {
 	return &Plugin{
 		Host: &fakeHost{n}, Container: &fakeContainer{n}, Firewall: &fakeFirewall{n}, SpoofCheck: &fakeSpoofCheck{n},
-		IPAM: &fakeIPAM{n}, Leases: &fakeIPAM{n}, Sysctl: sysctl.FS{Root: n.hostProc}, PossibleCPUs: func() (int, error) { return 4, nil },
+		IPAM: n.ipam, Leases: n.ipam, Sysctl: sysctl.FS{Root: n.hostProc}, PossibleCPUs: func() (int, error) { return 4, nil },
 		OpenNetns: n.openNetns,
 	}
 }
@@ -110,9 +106,7 @@ func (n *fakeNode) String() string {
 	for k, v := range n.sysctls {
 		lines = append(lines, fmt.Sprintf("sysctl %s=%s", k, v))
 	}
-	for k, v := range n.ipam {
-		lines = append(lines, fmt.Sprintf("ipam %s %s", k, v))
-	}
+	lines = append(lines, n.ipam.Lines()...)
 	for r := range n.rules {
 		lines = append(lines, "rule "+r)
 	}
@@ -317,59 +311,6 @@ func (f *fakeFirewall) CheckRules(rs RuleSet) error {
 func (f *fakeFirewall) Usable(backend string, _ bool) (string, error) {
 	return backend, f.n.failing("Usable")
 }
-
-type fakeIPAM struct{ n *fakeNode }
-
-func (i *fakeIPAM) Add(string, []byte) (*current.Result, error) {
-	if err := i.n.failing("IPAM.Add"); err != nil {
-		return nil, err
-	}
-	addr, ok := i.n.ipam[i.n.attachment]
-	if !ok {
-		i.n.nextIP++
-		addr = fmt.Sprintf("10.22.0.%d/16", i.n.nextIP+1)
-		i.n.ipam[i.n.attachment] = addr
-	}
-	ip, ipnet, _ := net.ParseCIDR(addr)
-	ipnet.IP = ip
-	return &current.Result{CNIVersion: "1.1.0", IPs: []*current.IPConfig{{Address: *ipnet, Gateway: net.IPv4(10, 22, 0, 1)}}}, nil
-}
-
-func (i *fakeIPAM) Del(string, []byte) error {
-	if err := i.n.failing("IPAM.Del"); err != nil {
-		return err
-	}
-	delete(i.n.ipam, i.n.attachment)
-	return nil
-}
-
-func (i *fakeIPAM) Check(string, []byte) error {
-	if _, ok := i.n.ipam[i.n.attachment]; !ok {
-		return errors.New("no reservation")
-	}
-	return nil
-}
-
-func (i *fakeIPAM) GC(string, []byte) error { return i.n.failing("IPAM.GC") }
-
-func (i *fakeIPAM) Holders(string, []byte, string) ([]types.GCAttachment, error) {
-	var out []types.GCAttachment
-	for key := range i.n.ipam {
-		id, ifname, _ := strings.Cut(key, "/")
-		out = append(out, types.GCAttachment{ContainerID: id, IfName: ifname})
-	}
-	return out, i.n.failing("IPAM.Holders")
-}
-
-func (i *fakeIPAM) Release(_ string, _ []byte, a types.GCAttachment) error {
-	if err := i.n.failing("IPAM.Release"); err != nil {
-		return err
-	}
-	delete(i.n.ipam, a.ContainerID+"/"+a.IfName)
-	return nil
-}
-
-func (i *fakeIPAM) Status(string, []byte) error { return i.n.failing("IPAM.Status") }
 
 // fakeNS stands for the netns args names; it holds no namespace.
 func fakeNS(args *skel.CmdArgs) *netns.NS { return &netns.NS{Path: args.Netns} }

@@ -16,7 +16,7 @@ func TestGCReleasesReservationsWithoutVeth(t *testing.T) {
 	n := newFakeNode(t, "/run/netns/c1", "/run/netns/c2")
 	p := n.plugin()
 	for _, id := range []string{"c1", "c2"} {
-		n.attachment = id + "/eth0"
+		n.ipam.Attachment = id + "/eth0"
 		if _, err := add(t, p, cmdArgs(id, "/run/netns/"+id)); err != nil {
 			t.Fatal(err)
 		}
@@ -26,10 +26,10 @@ func TestGCReleasesReservationsWithoutVeth(t *testing.T) {
 	if err := p.GC(&skel.CmdArgs{StdinData: []byte(conf)}); err != nil {
 		t.Fatalf("GC: %v", err)
 	}
-	if _, ok := n.ipam["c1/eth0"]; ok {
+	if _, ok := n.ipam.Reserved["c1/eth0"]; ok {
 		t.Error("GC kept the reservation of an attachment that is not valid")
 	}
-	if _, ok := n.ipam["c2/eth0"]; !ok {
+	if _, ok := n.ipam.Reserved["c2/eth0"]; !ok {
 		t.Error("GC released the reservation of a valid attachment")
 	}
 }

@@ -30,7 +30,7 @@ func main() {
 	}
 	p := &Plugin{
 		Host:         kernelHost{},
-		Container:    kernelContainer{},
+		Container:    kernelContainer{proc: sysctl.FS{Root: "/proc/sys"}},
 		Firewall:     netfilter{},
 		SpoofCheck:   kernelSpoofCheck{},
 		IPAM:         delegate.FromEnv(),

@@ -60,7 +60,7 @@ func TestAddFailureAtEveryStepLeavesNothing(t *testing.T) {
 	} {
 		t.Run(tc.step, func(t *testing.T) {
 			n := newFakeNode(t, "/run/netns/c1")
-			n.attachment = "c1/eth0"
+			n.ipam.Attachment = "c1/eth0"
 			tc.inject(n)
 			before := n.perAttachment()
 			_, err := add(t, n.plugin(), cmdArgs("c1", "/run/netns/c1"))
@@ -89,7 +89,7 @@ func (n *fakeNode) perAttachment() string {
 
 func TestAddThenDelLeavesNothing(t *testing.T) {
 	n := newFakeNode(t, "/run/netns/c1")
-	n.attachment = "c1/eth0"
+	n.ipam.Attachment = "c1/eth0"
 	p := n.plugin()
 	before := n.perAttachment()
 	a, err := add(t, p, cmdArgs("c1", "/run/netns/c1"))
@@ -128,7 +128,7 @@ func TestAddThenDelLeavesNothing(t *testing.T) {
 
 func TestDelWithoutNetnsReleasesIPAM(t *testing.T) {
 	n := newFakeNode(t, "/run/netns/c1")
-	n.attachment = "c1/eth0"
+	n.ipam.Attachment = "c1/eth0"
 	p := n.plugin()
 	if _, err := add(t, p, cmdArgs("c1", "/run/netns/c1")); err != nil {
 		t.Fatal(err)
@@ -138,14 +138,14 @@ func TestDelWithoutNetnsReleasesIPAM(t *testing.T) {
 	if err := p.Del(cmdArgs("c1", "")); err != nil {
 		t.Fatalf("DEL with CNI_NETNS empty: %v", err)
 	}
-	if len(n.ipam) != 0 {
-		t.Errorf("reservation leaked: %v", n.ipam)
+	if len(n.ipam.Reserved) != 0 {
+		t.Errorf("reservation leaked: %v", n.ipam.Reserved)
 	}
 }
 
 func TestDelGoesOnAfterAFailure(t *testing.T) {
 	n := newFakeNode(t, "/run/netns/c1")
-	n.attachment = "c1/eth0"
+	n.ipam.Attachment = "c1/eth0"
 	p := n.plugin()
 	if _, err := add(t, p, cmdArgs("c1", "/run/netns/c1")); err != nil {
 		t.Fatal(err)
@@ -155,8 +155,8 @@ func TestDelGoesOnAfterAFailure(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "busy") {
 		t.Fatalf("DEL error = %v, want the link error", err)
 	}
-	if len(n.ipam) != 0 {
-		t.Errorf("IPAM not released when the link delete failed: %v", n.ipam)
+	if len(n.ipam.Reserved) != 0 {
+		t.Errorf("IPAM not released when the link delete failed: %v", n.ipam.Reserved)
 	}
 }
 
@@ -197,11 +197,11 @@ func TestCheckNamesFirstDrift(t *testing.T) {
 				}
 			}
 		}, "POSTROUTING"},
-		{"reservation gone", func(n *fakeNode) { delete(n.ipam, "c1/eth0") }, "IPAM CHECK"},
+		{"reservation gone", func(n *fakeNode) { delete(n.ipam.Reserved, "c1/eth0") }, "IPAM CHECK"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := newFakeNode(t, "/run/netns/c1")
-			n.attachment = "c1/eth0"
+			n.ipam.Attachment = "c1/eth0"
 			p := n.plugin()
 			a, err := add(t, p, cmdArgs("c1", "/run/netns/c1"))
 			if err != nil {
@@ -246,7 +246,7 @@ func TestGCRemovesOnlyInvalidAttachmentsOfThisNetwork(t *testing.T) {
 	n := newFakeNode(t, "/run/netns/c1", "/run/netns/c2", "/run/netns/c3")
 	p := n.plugin()
 	for _, id := range []string{"c1", "c2"} {
-		n.attachment = id + "/eth0"
+		n.ipam.Attachment = id + "/eth0"
 		if _, err := add(t, p, cmdArgs(id, "/run/netns/"+id)); err != nil {
 			t.Fatal(err)
 		}
@@ -309,7 +309,7 @@ func TestStatus(t *testing.T) {
 // node's possible CPUs: only ADD's rps step applies the mask.
 func TestUnreadablePossibleCPUsFailsOnlyTheRPSStep(t *testing.T) {
 	n := newFakeNode(t, "/run/netns/c1")
-	n.attachment = "c1/eth0"
+	n.ipam.Attachment = "c1/eth0"
 	p := n.plugin()
 	a, err := add(t, p, cmdArgs("c1", "/run/netns/c1"))
 	if err != nil {

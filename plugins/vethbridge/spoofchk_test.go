@@ -57,7 +57,7 @@ func spoofArgs(id string) *skel.CmdArgs {
 
 func TestSpoofCheckAddCheckDel(t *testing.T) {
 	n := newFakeNode(t, "/run/netns/c1")
-	n.attachment = "c1/eth0"
+	n.ipam.Attachment = "c1/eth0"
 	p := n.plugin()
 	a, err := add(t, p, spoofArgs("c1"))
 	if err != nil {
@@ -94,7 +94,7 @@ func TestSpoofCheckFailureAtEveryStepLeavesNothing(t *testing.T) {
 	for _, step := range []string{"veth", "macspoofchk", "rps", "sysctls", "ipam", "addresses", "gateway", "netfilter"} {
 		t.Run(step, func(t *testing.T) {
 			n := newFakeNode(t, "/run/netns/c1")
-			n.attachment = "c1/eth0"
+			n.ipam.Attachment = "c1/eth0"
 			n.fail[map[string]string{
 				"veth": "AddVeth", "macspoofchk": "EnsurePort", "rps": "SetRPS", "sysctls": "WriteSysctls",
 				"ipam": "IPAM.Add", "addresses": "Configure", "gateway": "EnsureAddresses", "netfilter": "EnsureRules",
