@@ -52,7 +52,7 @@ func TestFIFOAsNetnsReturnsPromptly(t *testing.T) {
 	}
 	confs := map[string]string{
 		"vethbridge": network{Name: "fifo", Bridge: "nstbrf", Subnet: "10.96.0.0/24"}.conf(),
-		"ipvlan": mustJSON(map[string]any{"cniVersion": "1.1.0", "name": "fifo", "type": "ipvlan", "master": "lo",
+		"ipvlan": mustJSON(map[string]any{"cniVersion": "1.1.0", "name": "fifo", "type": "ipvlan", "master": "nstmaster0",
 			"ipam": map[string]any{"type": "host-local", "dataDir": "DATADIR/fifo", "ranges": [][]map[string]string{{{"subnet": "10.96.1.0/24"}}}}}),
 	}
 	for _, plugin := range []string{"vethbridge", "ipvlan"} {

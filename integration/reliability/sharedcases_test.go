@@ -21,7 +21,7 @@ import (
 var sharedConf = map[string]map[string]any{
 	"vethbridge": {"cniVersion": "1.1.0", "name": "shared", "type": "vethbridge", "bridge": "nstbrs",
 		"ipam": map[string]any{"type": "host-local", "subnet": "10.98.0.0/24"}},
-	"ipvlan": {"cniVersion": "1.1.0", "name": "shared", "type": "ipvlan", "master": "lo",
+	"ipvlan": {"cniVersion": "1.1.0", "name": "shared", "type": "ipvlan", "master": "nstmaster0",
 		"ipam": map[string]any{"type": "host-local", "subnet": "10.98.1.0/24"}},
 }
 
