@@ -13,7 +13,7 @@ import (
 // is found by its derived name (deleting it removes the container end too)
 // and IPAM releases by container ID and ifname. Network-wide rules stay.
 func (p *Plugin) Del(args *skel.CmdArgs) error {
-	c, err := p.load(args)
+	c, err := p.loadRelease(args)
 	if err != nil {
 		return err
 	}

@@ -18,7 +18,7 @@ import (
 // collect its own. Other networks' veths carry another name in their
 // alias and are never touched.
 func (p *Plugin) GC(args *skel.CmdArgs) error {
-	c, err := Load(args.StdinData, args.Args, 0)
+	c, err := LoadRelease(args.StdinData)
 	if err != nil {
 		return err
 	}
