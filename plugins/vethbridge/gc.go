@@ -43,7 +43,7 @@ func (p *Plugin) deleteStaleVeths(c *Config) ([]types.GCAttachment, []error) {
 			continue
 		}
 		stale = append(stale, a)
-		if err := p.Host.DeleteLink(v.Name); err != nil {
+		if err := p.Host.DeleteLink(v.Name, v.Alias); err != nil {
 			errs = append(errs, fmt.Errorf("deleting stale veth %s of %s/%s: %w", v.Name, id, ifname, err))
 		}
 	}
