@@ -2,6 +2,7 @@ package netrules
 
 import (
 	"errors"
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -53,5 +54,40 @@ func TestChainNamesFillTheBudget(t *testing.T) {
 		if len(c) != 28 {
 			t.Errorf("chain %q is %d bytes, want 28 (the xtables limit)", c, len(c))
 		}
+	}
+}
+
+// A node upgraded from the 12-digit chain names: the network's jumps to
+// its old chains are deleted, then the old chains, and the new ones made.
+func TestPlanIPTablesReplacesChainsOfTheOlderNaming(t *testing.T) {
+	s := Set{Network: "mine", Bridge: "nstbr0", Masquerade: true, Subnets: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/24")}}
+	oldFwd, oldMasq := "NSTR-FWD-"+hash("mine")[:12], "NSTR-MASQ-"+hash("mine")[:12]
+	listings := map[string]Listing{
+		"filter": ParseListing("-N " + oldFwd + "\n-A " + oldFwd + " -i nstbr0 -o nstbr0 -j ACCEPT\n" +
+			"-A FORWARD -m comment --comment netsteer:mine -j " + oldFwd + "\n" +
+			"-A FORWARD -m comment --comment netsteer:theirs -j NSTR-FWD-0123456789ab\n"),
+		"nat": ParseListing("-N " + oldMasq + "\n-A " + oldMasq + " -j MASQUERADE\n" +
+			"-A POSTROUTING -s 10.1.0.0/24 -m comment --comment netsteer:mine -j " + oldMasq + "\n"),
+	}
+	in := PlanIPTables(s, nil, listings).RestoreInput()
+	for _, want := range []string{
+		"-D FORWARD -m comment --comment netsteer:mine -j " + oldFwd + "\n",
+		"-F " + oldFwd + "\n-X " + oldFwd + "\n",
+		"-D POSTROUTING -s 10.1.0.0/24 -m comment --comment netsteer:mine -j " + oldMasq + "\n",
+		"-F " + oldMasq + "\n-X " + oldMasq + "\n",
+		"-A FORWARD -m comment --comment netsteer:mine -j " + FwdChain("mine") + "\n",
+	} {
+		if !strings.Contains(in, want) {
+			t.Errorf("restore input lacks %q:\n%s", want, in)
+		}
+	}
+	if strings.Contains(in, "NSTR-FWD-0123456789ab") {
+		t.Errorf("the plan touches another network's chain:\n%s", in)
+	}
+	if strings.Index(in, "-X "+oldFwd) < strings.Index(in, "-D FORWARD -m comment --comment netsteer:mine -j "+oldFwd) {
+		t.Errorf("the old chain is deleted before the jump to it:\n%s", in)
+	}
+	if PlanIPTables(s, nil, listings).Empty() {
+		t.Error("CHECK would pass with the old chains in place")
 	}
 }
