@@ -154,7 +154,7 @@ func linkOf(l netlink.Link) Link {
 	return Link{Name: l.Attrs().Name, MAC: l.Attrs().HardwareAddr, Index: l.Attrs().Index}
 }
 
-func (kernelHost) DeleteLink(name, alias string) error { return deleteOwnedLink(name, alias) }
+func (kernelHost) DeleteLink(name, own string) error { return deleteOwnedLink(name, own) }
 
 // deleteOwnedLink deletes the link called name unless it carries an alias
 // other than want (alias.Claim). Equivalent to: ip link del $name
