@@ -222,9 +222,9 @@ func NetworkRules(rules, network string) []string {
 // plugin's objects from the kernel alone, as GC does.
 func NetworkRuleMarks(network string) []string {
 	h := sha256.Sum256([]byte(network + "\x00"))
-	d := hex.EncodeToString(h[:])[:12]
-	return []string{"NSTR-MASQ-" + d + " ", "NSTR-FWD-" + d + " ", `"netsteer:` + network + `"`, "netsteer:" + network + " ",
-		"fwd-" + d + " ", "masq4-" + d + " ", "masq6-" + d + " "}
+	d := hex.EncodeToString(h[:])
+	return []string{"NSTR-MASQ-" + d[:18] + " ", "NSTR-FWD-" + d[:19] + " ", `"netsteer:` + network + `"`, "netsteer:" + network + " ",
+		"fwd-" + d[:32] + " ", "masq4-" + d[:32] + " ", "masq6-" + d[:32] + " "}
 }
 
 // SharedRuleMarks tie a rule to every network at once: the chain that

@@ -24,7 +24,21 @@ const (
 	IPAM uint = 102
 	// Rollback is an ADD failure whose cleanup (DEL) failed too; both are in the message.
 	Rollback uint = 103
+	// Collision is a derived name taken by an object that carries another
+	// attachment's or network's identity; nothing of it was changed.
+	Collision uint = 104
 )
+
+// IsCollision reports whether err is a Collided error.
+func IsCollision(err error) bool { return codeOf(err) == Collision }
+
+// Collided reports that the object called name, which carries identity
+// have, is not want's although want's name derives to it (code 104).
+func Collided(what, name, have, want string) *types.Error {
+	return types.NewError(Collision,
+		fmt.Sprintf("%s %s belongs to %q, not to %q: their derived names collide; it was left as it is", what, name, have, want),
+		"delete the other one first, or rename one of the networks or attachments")
+}
 
 // Unsupported reports a config key netsteer does not implement (code 2).
 func Unsupported(key string, value any) *types.Error {

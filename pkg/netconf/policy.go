@@ -94,3 +94,15 @@ func IsNull(raw json.RawMessage) bool {
 func IsEmptyDNS(d types.DNS) bool {
 	return len(d.Nameservers) == 0 && d.Domain == "" && len(d.Search) == 0 && len(d.Options) == 0
 }
+
+// ValidateRelease checks what DEL and GC need of any config to find and
+// release an attachment: the network's name, from which every derived
+// name and alias is made, and a supported cniVersion. Both plugins run
+// it for every verb; ADD and CHECK validate the rest on top, DEL and GC
+// nothing more (issue 9, class 6: what ADD accepted, DEL must release).
+func ValidateRelease(network, cniVersion string, supported []string) error {
+	if err := ValidateName(network); err != nil {
+		return err
+	}
+	return CheckVersion(cniVersion, supported)
+}

@@ -54,6 +54,7 @@ type table struct {
 	shared map[string][]string
 	// jumps into a built-in chain, all pointing at target.
 	builtin, target string
+	network         string // whose Comment marks the jumps
 	jumps           []string
 	last            bool // the jumps come after every rule that is not ours
 }
@@ -67,11 +68,11 @@ func (s Set) tables(peers []string) []table {
 		fmt.Sprintf("-A %s -o %s -m conntrack --ctstate DNAT -j ACCEPT", fwd, s.Bridge),
 		fmt.Sprintf("-A %s -i %s -j %s", fwd, s.Bridge, OutChain),
 	}}, shared: map[string][]string{OutChain: outRules(bridges(s.Bridge, peers))},
-		builtin: "FORWARD", target: fwd, last: true,
+		builtin: "FORWARD", target: fwd, last: true, network: s.Network,
 		jumps: []string{fmt.Sprintf("-A FORWARD %s -j %s", comment, fwd)}}
 
 	masq := MasqChain(s.Network)
-	nat := table{name: "nat", own: map[string][]string{masq: nil}, builtin: "POSTROUTING", target: masq}
+	nat := table{name: "nat", own: map[string][]string{masq: nil}, builtin: "POSTROUTING", target: masq, network: s.Network}
 	if s.Masquerade {
 		lines := []string{fmt.Sprintf("-A %s -d %s -j RETURN", masq, multicast(s.IPv6))}
 		for _, p := range s.NoMasq {
@@ -160,6 +161,10 @@ func PlanIPTables(s Set, peers []string, listings map[string]Listing) Plan {
 		}
 		d, a, why := planJumps(t, l.Rules[t.builtin])
 		p.Missing = append(p.Missing, why...)
+		for _, c := range renamedChains(t, l) {
+			p.Missing = append(p.Missing, fmt.Sprintf("%s chain %s of an older naming should not exist", t.name, c))
+			drops = append(drops, "-F "+c, "-X "+c)
+		}
 		dels, adds = d, a
 		p.input[t.name] = slices.Concat(decl, rules, dels, adds, drops)
 	}
@@ -179,6 +184,32 @@ func mergeShared(have, want []string) []string {
 	return append(out, final)
 }
 
+// renamedChains are the chains the network's jumps point at under an
+// older naming (fewer hash digits, before issue 9's class 5): the jumps
+// carry the network's comment but another NSTR- target. planJumps deletes
+// those jumps; the chains go after them.
+func renamedChains(t table, l Listing) []string {
+	var out []string
+	for _, r := range l.Rules[t.builtin] {
+		target, ok := staleTarget(t, r)
+		if ok && l.Exists[target] && !slices.Contains(out, target) {
+			out = append(out, target)
+		}
+	}
+	return out
+}
+
+// staleTarget reports the NSTR- chain rule r jumps to when r is the
+// network's jump (by its comment) to a chain other than t.target.
+func staleTarget(t table, r string) (string, bool) {
+	_, target, ok := strings.Cut(r, " -j ")
+	if !ok || !strings.HasPrefix(target, "NSTR-") || target == t.target || target == OutChain {
+		return "", false
+	}
+	owner, ok := commentOf(r)
+	return target, ok && owner == t.network
+}
+
 // planJumps deletes jumps to the network's chain that the set does not
 // ask for (an old subnet, ipMasq switched off) or that sit before a rule
 // of the operator's, and appends the ones missing.
@@ -192,6 +223,11 @@ func planJumps(t table, have []string) (dels, adds, why []string) {
 	}
 	kept := map[string]bool{}
 	for i, r := range have {
+		if _, stale := staleTarget(t, r); stale {
+			why = append(why, fmt.Sprintf("%s rule %q jumps to a chain of an older naming", t.name, r))
+			dels = append(dels, "-D"+strings.TrimPrefix(r, "-A"))
+			continue
+		}
 		if !strings.HasSuffix(r, ours) {
 			continue
 		}

@@ -19,6 +19,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/netsteer/netsteer/pkg/cnierr"
 )
 
 // Set is one family's network-wide netfilter rules. It depends only on the
@@ -71,12 +73,43 @@ func (s Set) Digest() string {
 	return hash(parts...)[:16]
 }
 
-// MasqChain and FwdChain are the network's own iptables chains (≤ 28
-// bytes, the xtables limit); OutChain is shared by every network: it
-// returns for traffic to a netsteer bridge and accepts the rest, which is
-// what "out of the node" means.
-func MasqChain(network string) string { return "NSTR-MASQ-" + hash(network)[:12] }
-func FwdChain(network string) string  { return "NSTR-FWD-" + hash(network)[:12] }
+// MasqChain and FwdChain are the network's own iptables chains, filling
+// the xtables limit of 28 bytes with hash digits (72 and 76 bits: issue
+// 9, class 5); OutChain is shared by every network: it returns for
+// traffic to a netsteer bridge and accepts the rest, which is what "out
+// of the node" means.
+func MasqChain(network string) string { return "NSTR-MASQ-" + hash(network)[:18] }
+func FwdChain(network string) string  { return "NSTR-FWD-" + hash(network)[:19] }
+
+// CheckOwners refuses to touch a chain of the set's that another network
+// uses: a jump to it from a built-in chain carries the other network's
+// Comment. That is what two network names whose chain names collide look
+// like; rewriting the chain would replace the other network's rules
+// (issue 9, class 5). The error, code 104, names both networks.
+func CheckOwners(s Set, listings map[string]Listing) error {
+	for _, t := range s.tables(nil) {
+		for _, r := range listings[t.name].Rules[t.builtin] {
+			if !strings.HasSuffix(r, " -j "+t.target) {
+				continue
+			}
+			owner, ok := commentOf(r)
+			if ok && owner != s.Network {
+				return cnierr.Collided(t.name+" chain", t.target, "netsteer network "+owner, "netsteer network "+s.Network)
+			}
+		}
+	}
+	return nil
+}
+
+// commentOf is the network a rule's netsteer comment names.
+func commentOf(rule string) (network string, ok bool) {
+	_, rest, found := strings.Cut(rule, "--comment "+Comment(""))
+	if !found {
+		return "", false
+	}
+	network, _, _ = strings.Cut(rest, " ")
+	return network, network != ""
+}
 
 const OutChain = "NSTR-OUT"
 

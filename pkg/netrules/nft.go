@@ -29,13 +29,14 @@ import (
 // Table is our nftables table (family inet).
 const Table = "netsteer"
 
-// NFTFwdChain and NFTMasqChain are the network's chains in our table.
-func NFTFwdChain(network string) string { return "fwd-" + hash(network)[:12] }
+// NFTFwdChain and NFTMasqChain are the network's chains in our table,
+// with 128 bits of hash (nft names may be 255 bytes; issue 9, class 5).
+func NFTFwdChain(network string) string { return "fwd-" + hash(network)[:32] }
 func NFTMasqChain(network string, ipv6 bool) string {
 	if ipv6 {
-		return "masq6-" + hash(network)[:12]
+		return "masq6-" + hash(network)[:32]
 	}
-	return "masq4-" + hash(network)[:12]
+	return "masq4-" + hash(network)[:32]
 }
 
 func masqMap(ipv6 bool) string {

@@ -82,6 +82,9 @@ func (p *Plugin) preflight(c *Config, args *skel.CmdArgs, target *netns.NS) (Mas
 	if err != nil {
 		return Master{}, err
 	}
+	if err := portConflict(c, m); err != nil {
+		return Master{}, err
+	}
 	if c.MTU > m.MTU {
 		return Master{}, cnierr.InvalidConfig("mtu", c.MTU, fmt.Sprintf("above the MTU %d of master %s", m.MTU, m.Name))
 	}

@@ -97,22 +97,9 @@ func Load(raw []byte, envArgs string) (*Config, error) {
 	if err := netconf.Decode(raw, &f, pluginKeys...); err != nil {
 		return nil, err
 	}
-	c := &Config{
-		CNIVersion: f.CNIVersion, Network: f.Name, Master: f.Master,
-		Mode: Mode(f.Mode), Flag: Flag(f.Flag), MTU: f.MTU, LinkInContainer: f.LinkInContainer,
-		IPAMType: f.IPAM.Type, DNS: f.DNS, Sysctls: f.SysctlConf,
-		ValidAttachments: f.ValidAttachments, Raw: raw,
-	}
-	if c.Mode == "" {
-		c.Mode = ModeL2
-	}
-	if c.Flag == "" {
-		c.Flag = FlagBridge
-	}
+	c := fromFile(&f, raw)
 	for _, check := range []func() error{
-		func() error { return netconf.ValidateName(c.Network) },
-		func() error { return netconf.CheckVersion(c.CNIVersion, supportedVersions) },
-		c.checkMaster,
+		c.validateRelease,
 		func() error { return netconf.ValidateIPAMSubnets(raw, nil, "") },
 		func() error { return oneOf("mode", c.Mode, ModeL2, ModeL3, ModeL3S) },
 		func() error { return oneOf("flag", c.Flag, FlagBridge, FlagPrivate, FlagVEPA) },
@@ -125,6 +112,50 @@ func Load(raw []byte, envArgs string) (*Config, error) {
 		}
 	}
 	return c, nil
+}
+
+// LoadRelease parses a config for DEL and GC, which validate only what
+// they need to find and release an attachment: the network's name (in
+// the link's alias and temporary name) and the master's, and the IPAM
+// plugin's config, which goes to IPAM as it is. Sysctls, the per-pod
+// allowlist, per-pod args, mode, flag, mtu and prevResult are ADD's
+// business: a config ADD accepted must still release (issue 9, class 6).
+// Only the fields DEL and GC use are meaningful in the result.
+func LoadRelease(raw []byte) (*Config, error) {
+	var f fileConf
+	if err := netconf.Decode(raw, &f, pluginKeys...); err != nil {
+		return nil, err
+	}
+	c := fromFile(&f, raw)
+	if err := c.validateRelease(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Config) validateRelease() error {
+	if err := netconf.ValidateRelease(c.Network, c.CNIVersion, supportedVersions); err != nil {
+		return err
+	}
+	return c.checkMaster()
+}
+
+// fromFile is the config as written, with the defaults applied; nothing
+// in it is validated yet.
+func fromFile(f *fileConf, raw []byte) *Config {
+	c := &Config{
+		CNIVersion: f.CNIVersion, Network: f.Name, Master: f.Master,
+		Mode: Mode(f.Mode), Flag: Flag(f.Flag), MTU: f.MTU, LinkInContainer: f.LinkInContainer,
+		IPAMType: f.IPAM.Type, DNS: f.DNS, Sysctls: f.SysctlConf,
+		ValidAttachments: f.ValidAttachments, Raw: raw,
+	}
+	if c.Mode == "" {
+		c.Mode = ModeL2
+	}
+	if c.Flag == "" {
+		c.Flag = FlagBridge
+	}
+	return c
 }
 
 func (c *Config) checkMaster() error {

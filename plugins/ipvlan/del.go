@@ -15,7 +15,7 @@ import (
 // netns: the link is found by name in the netns, and IPAM releases by
 // container ID and ifname.
 func (p *Plugin) Del(args *skel.CmdArgs) error {
-	c, err := p.load(args)
+	c, err := p.loadRelease(args)
 	if err != nil {
 		return err
 	}

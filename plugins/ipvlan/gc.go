@@ -13,7 +13,7 @@ import (
 // cni.dev/valid-attachments (absent means none is valid), then forwards
 // GC to IPAM, which receives the list in the config.
 func (p *Plugin) GC(args *skel.CmdArgs) error {
-	c, err := Load(args.StdinData, args.Args)
+	c, err := LoadRelease(args.StdinData)
 	if err != nil {
 		return err
 	}

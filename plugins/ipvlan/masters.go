@@ -24,13 +24,34 @@ func (kernelMasters) Lookup(target *netns.NS, name string) (Master, error) {
 			return err
 		}
 		a := l.Attrs()
-		m = Master{Name: a.Name, Index: a.Index, MTU: a.MTU, Up: a.Flags&net.FlagUp != 0}
-		return nil
+		m = Master{Name: a.Name, Index: a.Index, MTU: a.MTU, Up: a.Flags&net.FlagUp != 0,
+			Kind: l.Type(), Loopback: a.Flags&net.FlagLoopback != 0}
+		m.Slaves, err = slavesOf(a.Index)
+		return err
 	}
 	if target == nil {
 		return m, find()
 	}
 	return m, target.Do(find)
+}
+
+// slavesOf lists the ipvlan links on the master with index parent in the
+// current netns. Links an earlier ADD moved into a pod's netns are not
+// among them: the kernel lists a netns's own links only.
+// Equivalent to: ip -d link show type ipvlan
+func slavesOf(parent int) ([]Slave, error) {
+	links, err := nlx.RetryDump(netlink.LinkList)
+	if err != nil {
+		return nil, fmt.Errorf("listing links: %w", err)
+	}
+	var out []Slave
+	for _, l := range links {
+		iv, ok := l.(*netlink.IPVlan)
+		if ok && iv.ParentIndex == parent && iv.Index != parent {
+			out = append(out, Slave{Name: iv.Name, Alias: iv.Alias, Mode: modeOf(iv.Mode), Flag: flagOf(iv.Flag)})
+		}
+	}
+	return out, nil
 }
 
 // masterLink is the link called name, or the one the first default route

@@ -23,7 +23,7 @@ func TestTempName(t *testing.T) {
 				t.Errorf("tempName = %q vs %q, want same=%v", tc.got, a, tc.same)
 			}
 			if len(tc.got) != 15 || !strings.HasPrefix(tc.got, "nsi") {
-				t.Errorf("tempName = %q, want \"nsi\" and 12 hex digits", tc.got)
+				t.Errorf("tempName = %q, want \"nsi\" and 12 hash characters", tc.got)
 			}
 		})
 	}

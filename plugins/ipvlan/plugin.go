@@ -69,6 +69,20 @@ type Master struct {
 	Index int
 	MTU   int
 	Up    bool
+	// Kind is the link's kind ("ipvlan", "veth", "device", ...);
+	// Loopback reports IFF_LOOPBACK.
+	Kind     string
+	Loopback bool
+	// Slaves are the ipvlan links on this master that Lookup can see: those
+	// in the netns it looked in. They share the master's one ipvlan port.
+	Slaves []Slave
+}
+
+// Slave is an ipvlan link on a master, as the kernel reports it.
+type Slave struct {
+	Name, Alias string
+	Mode        Mode
+	Flag        Flag
 }
 
 // IPVlanSpec is one attachment's link.

@@ -147,6 +147,61 @@ func Load(raw []byte, envArgs string, ncpu int) (*Config, error) {
 	if err := rejectUnsupported(&f); err != nil {
 		return nil, err
 	}
+	c := fromFile(&f, raw)
+	for _, check := range []func() error{
+		c.validateRelease,
+		func() error { return netconf.ValidateIPAMSubnets(raw, nil, "") },
+		func() error { return validateRange("mtu", c.MTU, 0, 65535, "0 (kernel default) or 68..65535") },
+		func() error { return validateRange("vlan", c.VLAN, 0, 4094, "0..4094") },
+		func() error { return c.loadVLANTrunk(f.VLANTrunk) },
+		c.checkContainerInterface,
+		func() error { return c.loadRPS(f.RPS, ncpu) },
+		func() error { return c.loadNoMasq(f.NoMasqueradeCIDRs) },
+		func() error { return c.loadPodArgs(f.Args, f.RuntimeConfig, envArgs) },
+		func() error { return c.loadPrevResult(&f.NetConf) },
+	} {
+		if err := check(); err != nil {
+			return nil, err
+		}
+	}
+	if c.MTU != 0 && c.MTU < 68 {
+		return nil, cnierr.InvalidConfig("mtu", c.MTU, "0 (kernel default) or 68..65535")
+	}
+	return c, nil
+}
+
+// LoadRelease parses a config for DEL and GC, which validate only what
+// they need to find and release an attachment: the network's name (in
+// every derived name and alias), the bridge and the IPAM plugin's config,
+// which goes to IPAM as it is. Everything else — sysctls and the per-pod
+// allowlist, rps, per-pod args, limits, prevResult — is ADD's business: a
+// config ADD accepted must still release after the operator narrowed the
+// allowlist or the node rebooted onto fewer CPUs (issue 9, class 6).
+// Only the fields DEL and GC use are meaningful in the result.
+func LoadRelease(raw []byte) (*Config, error) {
+	var f fileConf
+	if err := netconf.Decode(raw, &f, pluginKeys...); err != nil {
+		return nil, err
+	}
+	c := fromFile(&f, raw)
+	if err := c.validateRelease(); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// validateRelease checks what every verb needs: the network's name, the
+// config version and the bridge's name.
+func (c *Config) validateRelease() error {
+	if err := netconf.ValidateRelease(c.Network, c.CNIVersion, supportedVersions); err != nil {
+		return err
+	}
+	return netconf.ValidateLinkName("bridge", c.Bridge)
+}
+
+// fromFile is the config as written, with the defaults applied; nothing
+// in it is validated yet.
+func fromFile(f *fileConf, raw []byte) *Config {
 	c := &Config{
 		CNIVersion: f.CNIVersion, Network: f.Name, Bridge: f.Bridge,
 		IsGateway: f.IsGateway || f.IsDefaultGateway, IsDefaultGateway: f.IsDefaultGateway,
@@ -167,28 +222,7 @@ func Load(raw []byte, envArgs string, ncpu int) (*Config, error) {
 	if c.ValidAttachments == nil {
 		c.ValidAttachments = f.DraftAttachments
 	}
-	for _, check := range []func() error{
-		func() error { return netconf.ValidateName(c.Network) },
-		func() error { return netconf.CheckVersion(c.CNIVersion, supportedVersions) },
-		func() error { return netconf.ValidateLinkName("bridge", c.Bridge) },
-		func() error { return netconf.ValidateIPAMSubnets(raw, nil, "") },
-		func() error { return validateRange("mtu", c.MTU, 0, 65535, "0 (kernel default) or 68..65535") },
-		func() error { return validateRange("vlan", c.VLAN, 0, 4094, "0..4094") },
-		func() error { return c.loadVLANTrunk(f.VLANTrunk) },
-		c.checkContainerInterface,
-		func() error { return c.loadRPS(f.RPS, ncpu) },
-		func() error { return c.loadNoMasq(f.NoMasqueradeCIDRs) },
-		func() error { return c.loadPodArgs(f.Args, f.RuntimeConfig, envArgs) },
-		func() error { return c.loadPrevResult(&f.NetConf) },
-	} {
-		if err := check(); err != nil {
-			return nil, err
-		}
-	}
-	if c.MTU != 0 && c.MTU < 68 {
-		return nil, cnierr.InvalidConfig("mtu", c.MTU, "0 (kernel default) or 68..65535")
-	}
-	return c, nil
+	return c
 }
 
 func rejectUnsupported(f *fileConf) error {

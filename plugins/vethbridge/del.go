@@ -13,7 +13,7 @@ import (
 // is found by its derived name (deleting it removes the container end too)
 // and IPAM releases by container ID and ifname. Network-wide rules stay.
 func (p *Plugin) Del(args *skel.CmdArgs) error {
-	c, err := p.load(args)
+	c, err := p.loadRelease(args)
 	if err != nil {
 		return err
 	}
@@ -26,9 +26,16 @@ func (p *Plugin) Del(args *skel.CmdArgs) error {
 // never stops the other, so IPAM is released in every case.
 func (p *Plugin) del(c *Config, args *skel.CmdArgs) error {
 	host := hostVethName(c.Network, args.ContainerID, args.IfName)
+	own := vethAlias(c.Network, args.ContainerID, args.IfName)
 	return steps.Together("del",
 		steps.Step{Name: "veth", Do: func() error {
-			if err := p.Host.DeleteLink(host); err != nil {
+			err := p.Host.DeleteLink(host, own)
+			if cnierr.IsCollision(err) {
+				// Another attachment's veth holds our name (issue 9, class
+				// 5): ours cannot exist, and theirs is not ours to delete.
+				return nil
+			}
+			if err != nil {
 				return fmt.Errorf("deleting veth %s: %w", host, err)
 			}
 			return nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/containernetworking/cni/pkg/skel"
 
+	"github.com/netsteer/netsteer/pkg/alias"
 	"github.com/netsteer/netsteer/pkg/cnierr"
 	"github.com/netsteer/netsteer/pkg/ifstate"
 	"github.com/netsteer/netsteer/pkg/ipam/ipamtest"
@@ -142,7 +143,11 @@ func (h *fakeHost) AddVeth(spec VethSpec) (Link, Link, error) {
 	if !ok {
 		return Link{}, Link{}, fmt.Errorf("netns %s: %w", spec.Netns, errors.New("no such file"))
 	}
-	delete(h.n.links, spec.Host)
+	if v, ok := h.n.links[spec.Host]; ok {
+		if err := alias.Claim(spec.Host, v.Alias, spec.Alias); err != nil {
+			return Link{}, Link{}, err
+		}
+	}
 	h.n.links[spec.Host] = HostVeth{Name: spec.Host, Alias: spec.Alias, Master: spec.Bridge}
 	links[spec.Container] = ContainerState{MAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}}
 	// The failure comes after creation: the step half-ran, DEL must clean it.
@@ -152,13 +157,16 @@ func (h *fakeHost) AddVeth(spec VethSpec) (Link, Link, error) {
 	return Link{Name: spec.Host, MAC: net.HardwareAddr{2, 0, 0, 0, 0, 3}}, Link{Name: spec.Container, MAC: links[spec.Container].MAC}, nil
 }
 
-func (h *fakeHost) DeleteLink(name string) error {
+func (h *fakeHost) DeleteLink(name, own string) error {
 	if err := h.n.failing("DeleteLink"); err != nil {
 		return err
 	}
 	v, ok := h.n.links[name]
 	if !ok {
 		return nil
+	}
+	if err := alias.Claim(name, v.Alias, own); err != nil {
+		return err
 	}
 	delete(h.n.links, name)
 	// Deleting one end of a veth deletes its peer, wherever it is.

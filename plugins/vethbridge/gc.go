@@ -18,7 +18,7 @@ import (
 // collect its own. Other networks' veths carry another name in their
 // alias and are never touched.
 func (p *Plugin) GC(args *skel.CmdArgs) error {
-	c, err := Load(args.StdinData, args.Args, 0)
+	c, err := LoadRelease(args.StdinData)
 	if err != nil {
 		return err
 	}
@@ -44,7 +44,7 @@ func (p *Plugin) deleteStaleVeths(c *Config) ([]types.GCAttachment, []error) {
 			continue
 		}
 		stale = append(stale, a)
-		if err := p.Host.DeleteLink(v.Name); err != nil {
+		if err := p.Host.DeleteLink(v.Name, v.Alias); err != nil {
 			errs = append(errs, fmt.Errorf("deleting stale veth %s of %s/%s: %w", v.Name, id, ifname, err))
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/netsteer/netsteer/pkg/alias"
 	"github.com/netsteer/netsteer/pkg/cnierr"
 	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/netns"
@@ -81,8 +82,9 @@ func (kernelHost) AddVeth(spec VethSpec) (Link, Link, error) {
 	if err != nil {
 		return Link{}, Link{}, fmt.Errorf("bridge %s: %w", spec.Bridge, err)
 	}
-	// A host end left by a crashed ADD of this same attachment is replaced.
-	if err := nlx.DeleteLink(spec.Host); err != nil {
+	// A host end left by a crashed ADD of this same attachment is replaced;
+	// another attachment's, whose name collides with ours, is not.
+	if err := deleteOwnedLink(spec.Host, spec.Alias); err != nil {
 		return Link{}, Link{}, err
 	}
 	veth := &netlink.Veth{
@@ -153,7 +155,26 @@ func linkOf(l netlink.Link) Link {
 	return Link{Name: l.Attrs().Name, MAC: l.Attrs().HardwareAddr, Index: l.Attrs().Index}
 }
 
-func (kernelHost) DeleteLink(name string) error { return nlx.DeleteLink(name) }
+func (kernelHost) DeleteLink(name, own string) error { return deleteOwnedLink(name, own) }
+
+// deleteOwnedLink deletes the link called name unless it carries an alias
+// other than want (alias.Claim). Equivalent to: ip link del $name
+func deleteOwnedLink(name, want string) error {
+	l, err := netlink.LinkByName(name)
+	if nlx.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("looking up %s: %w", name, err)
+	}
+	if err := alias.Claim(name, l.Attrs().Alias, want); err != nil {
+		return err
+	}
+	if err := netlink.LinkDel(l); err != nil && !errors.Is(err, unix.ENODEV) {
+		return fmt.Errorf("deleting %s: %w", name, err)
+	}
+	return nil
+}
 
 func (kernelHost) SetRPS(dev string, s rps.Settings) error {
 	return rps.WithNetnsSysfs("", func(root string) error { return rps.Apply(root, dev, s) })

@@ -1,9 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-
 	"github.com/netsteer/netsteer/pkg/alias"
 )
 
@@ -11,10 +8,10 @@ import (
 // ID, ifname) or from the network alone, so DEL and GC find them without
 // saved state.
 
-// hostVethName is the host end of an attachment's veth: "nsv" and 12 hex
-// digits of a hash, 15 bytes, the kernel's limit.
+// hostVethName is the host end of an attachment's veth: "nsv" and 72
+// bits of a hash in 12 characters, 15 bytes, the kernel's limit.
 func hostVethName(network, containerID, ifname string) string {
-	return "nsv" + digest(network, containerID, ifname)[:12]
+	return alias.LinkName("nsv", network, containerID, ifname)
 }
 
 // aliasPrefix starts every host veth alias; GC lists links by it.
@@ -28,12 +25,3 @@ func vethAlias(network, containerID, ifname string) string {
 
 // parseAlias reverses vethAlias.
 func parseAlias(s string) (network, containerID, ifname string, ok bool) { return alias.Parse(s) }
-
-func digest(parts ...string) string {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}

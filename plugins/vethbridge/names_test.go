@@ -1,7 +1,10 @@
 package main
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/netsteer/netsteer/pkg/cnierr"
 )
 
 func TestHostVethName(t *testing.T) {
@@ -47,5 +50,42 @@ func TestAliasRoundTrip(t *testing.T) {
 		if _, _, _, ok := parseAlias(bad); ok {
 			t.Errorf("parseAlias(%q) accepted", bad)
 		}
+	}
+}
+
+// Two attachments whose host veth names collide (issue 9, class 5): the
+// collision is forced by planting the other attachment's veth under our
+// name, as a colliding container ID would. ADD refuses with code 104
+// naming both and leaves it; DEL of ours succeeds and leaves it too.
+func TestCollidingVethIsNeverTouched(t *testing.T) {
+	n := newFakeNode(t, "/run/netns/c1")
+	n.ipam.Attachment = "c1/eth0"
+	p := n.plugin()
+	name := hostVethName("unit", "c1", "eth0")
+	theirs := vethAlias("unit", "c9", "eth0")
+	n.links[name] = HostVeth{Name: name, Alias: theirs, Master: "nstbr0"}
+	want := "host link " + name + " master=nstbr0 alias=" + theirs
+
+	c, err := p.load(cmdArgs("c1", "/run/netns/c1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.add(c, cmdArgs("c1", "/run/netns/c1"), fakeNS(cmdArgs("c1", "/run/netns/c1")))
+	err = cnierr.Outcome(err)
+	ours := vethAlias("unit", "c1", "eth0")
+	if !cnierr.IsCollision(err) || !strings.Contains(err.Error(), theirs) || !strings.Contains(err.Error(), ours) {
+		t.Errorf("ADD = %v, want code 104 naming %q and %q", err, theirs, ours)
+	}
+	if !strings.Contains(n.String(), want) {
+		t.Errorf("ADD touched the other attachment's veth:\n%s", n.String())
+	}
+	if _, ok := n.ipam.Reserved["c1/eth0"]; ok {
+		t.Error("the refused ADD kept its IPAM reservation")
+	}
+	if err := p.Del(cmdArgs("c1", "/run/netns/c1")); err != nil {
+		t.Errorf("DEL: %v", err)
+	}
+	if !strings.Contains(n.String(), want) {
+		t.Errorf("DEL deleted the other attachment's veth:\n%s", n.String())
 	}
 }

@@ -58,6 +58,9 @@ func (ipt iptables) plan(s netrules.Set, peers, tables []string) (netrules.Plan,
 		}
 		listings[table] = netrules.ParseListing(out)
 	}
+	if err := netrules.CheckOwners(s, listings); err != nil {
+		return netrules.Plan{}, err
+	}
 	return netrules.PlanIPTables(s, peers, listings), nil
 }
 

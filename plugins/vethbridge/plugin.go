@@ -48,10 +48,13 @@ type HostNet interface {
 	EnsureBridge(BridgeSpec) (Link, error)
 	// AddVeth creates the veth pair with its peer already inside the
 	// container netns and the host end up on the bridge. A stale host end
-	// of the same attachment is replaced.
+	// of the same attachment is replaced; a link of that name carrying
+	// another alias is left alone (code 104, see alias.Claim).
 	AddVeth(VethSpec) (host, container Link, err error)
-	// DeleteLink deletes a host link and returns nil when it is absent.
-	DeleteLink(name string) error
+	// DeleteLink deletes the host link called name when its alias is
+	// alias or empty, and returns nil when it is absent. A link carrying
+	// another alias is left alone (code 104, see alias.Claim).
+	DeleteLink(name, alias string) error
 	// SetRPS writes the steering settings to every rx queue of dev,
 	// through a sysfs that shows this namespace's devices.
 	SetRPS(dev string, s rps.Settings) error
