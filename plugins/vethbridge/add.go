@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"net"
 	"net/netip"
-	"os"
 	"slices"
 
 	"github.com/containernetworking/cni/pkg/skel"
@@ -147,8 +146,9 @@ func (a *attachment) setRPS() error {
 	err := ensureAtLeast(a.p.Sysctl, "net.core.rps_sock_flow_entries", r.SockFlowEntries)
 	if errors.Is(err, fs.ErrNotExist) {
 		// The RFS table is global and its sysctl exists only in the initial
-		// netns; a plugin run elsewhere (tests, nested setups) cannot size it.
-		fmt.Fprintf(os.Stderr, "vethbridge: rps.sockFlowEntries not applied: net.core.rps_sock_flow_entries is only visible in the initial network namespace\n")
+		// netns; a plugin run elsewhere (a node that is itself a netns)
+		// cannot size it. Skipped without a word: a line on stderr would
+		// repeat in the runtime's log for every pod (issue 12).
 		return nil
 	}
 	return err
