@@ -11,35 +11,39 @@ import (
 	"time"
 )
 
-// checkNetworkReady breaks the network backend inside the node (iptables
-// answers every call with an error, in the node's mount namespace only) and
-// expects the runtime's STATUS poll to mark the node NotReady with our
-// message, then repairs it and expects the node back.
+// checkNetworkReady breaks the network backends inside the node (iptables
+// and nft answer every call with an error, in the node's mount namespace
+// only: the config's automatic backend choice would move to the other one
+// if only one broke) and expects the runtime's STATUS poll to mark the node
+// NotReady with our message, then repairs them and expects the node back.
 func (n *node) checkNetworkReady(t *testing.T) {
-	target, err := n.inNode("readlink", "-f", "/usr/sbin/iptables")
-	if err != nil {
+	broken := filepath.Join(n.dir, "broken-netfilter")
+	if err := os.WriteFile(broken, []byte("#!/bin/sh\necho 'netfilter tools disabled by the netsteer test' >&2\nexit 1\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	target = strings.TrimSpace(target)
-	broken := filepath.Join(n.dir, "broken-iptables")
-	if err := os.WriteFile(broken, []byte("#!/bin/sh\necho 'iptables disabled by the netsteer test' >&2\nexit 1\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := n.inNode("mount", "--bind", broken, target); err != nil {
-		t.Fatal(err)
-	}
-	mounted := true
+	var mounted []string
 	repair := func() {
-		if mounted {
+		for _, target := range mounted {
 			if _, err := n.inNode("umount", target); err != nil {
-				t.Errorf("repairing iptables: %v", err)
+				t.Errorf("repairing %s: %v", target, err)
 			}
-			mounted = false
 		}
+		mounted = nil
 	}
 	defer repair()
+	for _, bin := range []string{"/usr/sbin/iptables", "/usr/sbin/nft"} {
+		target, err := n.inNode("readlink", "-f", bin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		target = strings.TrimSpace(target)
+		if _, err := n.inNode("mount", "--bind", broken, target); err != nil {
+			t.Fatal(err)
+		}
+		mounted = append(mounted, target)
+	}
 	var msg string
-	err = waitFor("node NotReady from STATUS", 2*time.Minute, nil, func() (bool, error) {
+	err := waitFor("node NotReady from STATUS", 2*time.Minute, nil, func() (bool, error) {
 		status, m, err := n.nodeCondition("Ready")
 		msg = m
 		return status == "False" && strings.Contains(m, "NetworkReady=false"), fmt.Errorf("Ready=%s %q (%v)", status, m, err)
@@ -47,7 +51,7 @@ func (n *node) checkNetworkReady(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(msg, "iptables is not usable") {
+	if !strings.Contains(msg, "is not usable") {
 		t.Errorf("NotReady message %q does not carry netsteer's reason", msg)
 	}
 	t.Logf("node NotReady: %s", msg)

@@ -114,16 +114,18 @@ func (n nftables) check(s netrules.Set) error {
 	return nil
 }
 
-// usable needs nf_tables in the kernel (one netlink get) and the nft
-// binary on PATH (a few stats); no exec.
+// usable needs nf_tables in the kernel (one netlink get) and a working
+// nft binary on PATH: a few stats, and one exec cached for probeTTL per
+// binary like the iptables probe, so a broken binary fails STATUS too.
 func (nftables) usable() error {
-	if _, err := exec.LookPath("nft"); err != nil {
+	path, err := exec.LookPath("nft")
+	if err != nil {
 		return fmt.Errorf("nft not found in PATH (install the nftables package, or set \"ipMasqBackend\": \"iptables\")")
 	}
 	if _, err := ruleGeneration(); err != nil {
 		return fmt.Errorf("nf_tables is not usable in this kernel: %w", err)
 	}
-	return nil
+	return cachedProbe([]string{path}, func() error { return run("nft", nil, "list", "tables") })
 }
 
 // netfilter is the Firewall main.go wires: it resolves the backend a

@@ -34,7 +34,9 @@ func main() {
 		os.Exit(fetch(*get))
 	}
 	host, _ := os.Hostname()
-	client := &http.Client{Timeout: 5 * time.Second}
+	// A new connection per fetch: a kept-alive one would stick to the
+	// Service backend its first request was balanced to.
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
