@@ -155,13 +155,15 @@ func (n *node) checkNothingLeft(t *testing.T, ips, ids []string) {
 }
 
 // rules dumps the node's netfilter state: iptables-save and, when nft
-// exists, the full nftables ruleset.
+// exists, every nftables table but kube-proxy's own (its nftables mode
+// keeps a deleted endpoint's chain for a while before removing it; that is
+// kube-proxy's state, not a per-pod rule of the network's).
 func (n *node) rules() (string, error) {
 	out, err := n.inNode("iptables-save")
 	if err != nil {
 		return "", err
 	}
-	if nft, err := n.inNode("sh", "-c", "command -v nft >/dev/null && nft list ruleset || true"); err == nil {
+	if nft, err := n.inNode("sh", "-c", "command -v nft >/dev/null || exit 0; nft list tables | while read -r _ family name; do [ \"$name\" = kube-proxy ] || nft list table \"$family\" \"$name\"; done"); err == nil {
 		out += nft
 	}
 	return out, nil
