@@ -41,7 +41,7 @@ demo: deps build ## attach a namespace with conf/10-netsteer.conflist, show it w
 
 # test is the whole suite CI runs (.ci/run). Each part says what it does;
 # the parts live in mk/*.mk.
-test: deps build test-unit test-integration test-reliability test-ipvlan-vm test-netns-vm test-e2e test-dist fuzz-short bench-quick ## every test CI runs: unit, integration (root), VM, containerd, fuzz, quick bench
+test: deps build test-unit test-integration test-reliability test-ipvlan-vm test-netns-vm test-e2e test-k8s test-dist fuzz-short bench-quick ## every test CI runs: unit, integration (root), VM, containerd, Kubernetes, fuzz, quick bench
 	@echo "==> all tests passed"
 
 test-unit: ## go vet, the lint checks and the unit tests (no root)
