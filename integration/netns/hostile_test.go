@@ -19,9 +19,7 @@ func snapshot(t *testing.T, node *nstest.Node, c nstest.Netns) string {
 	t.Helper()
 	var b strings.Builder
 	for _, ns := range []nstest.Netns{node.Host, c} {
-		b.WriteString(nstest.Run(t, "ip", "-n", ns.Name, "-o", "link", "show"))
-		b.WriteString(nstest.Run(t, "ip", "-n", ns.Name, "-o", "addr", "show"))
-		b.WriteString(nstest.Run(t, "ip", "-n", ns.Name, "route", "show"))
+		b.WriteString(ns.Topology(t))
 	}
 	b.WriteString(node.Host.Rules(t, false))
 	return b.String()

@@ -49,7 +49,7 @@ func inspectNode(t *testing.T, node *nstest.Node) inspect.Report {
 func nodeState(t *testing.T, node *nstest.Node) string {
 	t.Helper()
 	var b strings.Builder
-	b.WriteString(node.Host.Exec(t, "ip", "-o", "link")) // without -d: bridge timers tick
+	b.WriteString(node.Host.Topology(t)) // without -d: bridge timers tick
 	b.WriteString(node.Host.Rules(t, false))
 	for _, dir := range []string{node.CacheDir, node.DataDir} {
 		_ = filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -304,3 +305,25 @@ func PossibleCPUs(t testing.TB) int {
 	}
 	return n + 1
 }
+
+// Topology is the namespace's links, addresses and routes as `ip -o`
+// reports them, minus what the kernel changes on its own schedule: a
+// link's operational state and IPv6 link-local addresses and routes both
+// follow carrier, which the kernel's linkwatch reports up to a second
+// late. Compare two Topology readings to prove that a call changed
+// nothing, without racing the kernel.
+func (n Netns) Topology(t testing.TB) string {
+	t.Helper()
+	var b strings.Builder
+	for _, what := range [][]string{{"-o", "link", "show"}, {"-o", "addr", "show"}, {"route", "show"}, {"-6", "route", "show"}} {
+		for _, line := range strings.Split(Run(t, append([]string{"ip", "-n", n.Name}, what...)...), "\n") {
+			if strings.Contains(line, " fe80:") || strings.HasPrefix(line, "fe80:") {
+				continue
+			}
+			b.WriteString(operState.ReplaceAllString(line, " ") + "\n")
+		}
+	}
+	return b.String()
+}
+
+var operState = regexp.MustCompile(` state [A-Z]+ `)

@@ -217,9 +217,7 @@ func snapshot(t testing.TB, node *nstest.Node, c nstest.Netns) string {
 	t.Helper()
 	var b strings.Builder
 	for _, ns := range []nstest.Netns{node.Host, c} {
-		for _, what := range [][]string{{"-o", "link", "show"}, {"-o", "addr", "show"}, {"route", "show"}, {"-6", "route", "show"}} {
-			b.WriteString(nstest.Run(t, append([]string{"ip", "-n", ns.Name}, what...)...))
-		}
+		b.WriteString(ns.Topology(t))
 		b.WriteString(ns.Rules(t, false))
 		b.WriteString(ns.Rules(t, true))
 		b.WriteString(ns.Sysctl(t, "net/ipv4/ip_forward"))
