@@ -24,7 +24,9 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR) print a[int((NR+1)/2)]}'; }
 	echo
 	echo "Both sides get the shipped template (\`conf/kubernetes/10-netsteer.conflist.tmpl\`, cniVersion 1.1.0,"
 	echo "chained with \`portmap\`), installed directly; for upstream \`bridge\` the netsteer-only keys"
-	echo "(\`noMasqueradeCIDRs\`, \`inheritSysctls\`, \`sysctl\`, \`rps\`) are removed and \`type\` changed."
+	echo "(\`noMasqueradeCIDRs\`, \`inheritSysctls\`, \`sysctl\`, \`rps\`) are removed, \`type\` changed, and"
+	echo "IPAM's \`0.0.0.0/0\` route dropped: upstream adds that route itself for \`isDefaultGateway\` and fails ADD"
+	echo "with \"file exists\" when IPAM returns it too (the pods get the same default route either way)."
 	echo "Each round applies 30 Pod objects in one \`kubectl apply\` and polls the API server until all"
 	echo "are Running (wall time, poll interval 0.5 s plus a kubectl call); RunPodSandbox is the time"
 	echo "between containerd's \"RunPodSandbox for\" and \"returns sandbox id\" log lines of each pod (it"

@@ -37,3 +37,25 @@ func TestParseFlagsRejectsArguments(t *testing.T) {
 		t.Errorf("parseFlags = %+v", o)
 	}
 }
+
+func TestKeepK8sSection(t *testing.T) {
+	const section = k8sMarker + "\n\n## Kubernetes: 30 pods at once\n\n| a | b |\n"
+	tests := []struct {
+		name, generated, old, want string
+	}{
+		{"no old file", "# new\n", "", "# new\n"},
+		{"old without the section", "# new\n", "# old\n\nstale\n", "# new\n"},
+		{"section kept, old plugin figures dropped", "# new\n\nfresh\n", "# old\n\nstale\n\n" + section,
+			"# new\n\nfresh\n\n" + section},
+		{"file that is only the section", "# new\n", section, "# new\n\n" + section},
+		{"marker quoted inside a line is not a section", "# new\n", "# old\nsee " + k8sMarker + " here\n", "# new\n"},
+		{"marker without a trailing newline at the end is not a section", "# new\n", "# old\n" + k8sMarker, "# new\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := keepK8sSection(tt.generated, tt.old); got != tt.want {
+				t.Errorf("keepK8sSection:\n%q\nwant\n%q", got, tt.want)
+			}
+		})
+	}
+}
