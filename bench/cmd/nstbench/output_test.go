@@ -1,6 +1,11 @@
 package main
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 func TestCommandLine(t *testing.T) {
 	tests := []struct {
@@ -57,5 +62,17 @@ func TestKeepK8sSection(t *testing.T) {
 				t.Errorf("keepK8sSection:\n%q\nwant\n%q", got, tt.want)
 			}
 		})
+	}
+}
+
+// The script that writes the Kubernetes section must start it with the
+// line keepK8sSection looks for.
+func TestK8sMarkerMatchesTheScript(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "..", "scripts", "k8s-bench-md.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "marker='"+k8sMarker+"'") {
+		t.Errorf("scripts/k8s-bench-md.sh does not write the marker %q", k8sMarker)
 	}
 }
