@@ -7,8 +7,9 @@ export CGO_ENABLED ?= 0
 
 UPSTREAM := github.com/containernetworking/plugins/plugins
 OURS     := $(patsubst %/main.go,%,$(wildcard plugins/*/main.go))
-# SHIPPED is what an operator installs: the plugins and the commands beside them.
-SHIPPED  := $(OURS) cmd/netsteer cmd/netsteer-install
+# SHIPPED is what an operator installs: the plugins and the commands beside them
+# (netsteer-agent runs in the DaemonSet's image).
+SHIPPED  := $(OURS) cmd/netsteer cmd/netsteer-install cmd/netsteer-agent
 
 # Every binary reports the version and commit it was built from (pkg/buildinfo).
 # GOFLAGS carries -buildvcs=false, so the build stamps them here; without git

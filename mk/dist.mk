@@ -9,18 +9,22 @@
 #                        reuses compiled packages; DIST_REPRO_FRESH_CACHE=1 gives
 #                        it an empty Go build cache so everything is recompiled
 #
-# Each tarball holds netsteer-$(VERSION)-linux-<arch>/{bin/,conf/,README.md,
-# MODULES.txt}: static binaries (CGO_ENABLED=0, -trimpath, no build ID,
-# stripped) of the plugins and commands in SHIPPED. Reproducible: file
+# Each tarball holds netsteer-$(VERSION)-linux-<arch>/{bin/,upstream/,conf/,
+# README.md,MODULES.txt}: static binaries (CGO_ENABLED=0, -trimpath, no build
+# ID, stripped) of the plugins and commands in SHIPPED in bin/, and in
+# upstream/ the upstream plugins our configs chain with (host-local,
+# loopback, portmap) at the version go.mod pins, which the DaemonSet image
+# (conf/kubernetes/Containerfile) installs beside ours. Reproducible: file
 # times are the last commit's time (SOURCE_DATE_EPOCH), owners 0:0, names
 # sorted, gzip without name or time. VERSION and COMMIT come from git.
 DIST        ?= $(CURDIR)/dist
 DIST_ARCHES ?= amd64 arm64
+DIST_UPSTREAM := $(UPSTREAM)/ipam/host-local $(UPSTREAM)/main/loopback $(UPSTREAM)/meta/portmap
 
 .PHONY: dist test-dist
 dist: ## release tarballs for linux/amd64 and linux/arm64 in dist/, with SHA256SUMS and module lists
 	@GO="$(GO)" VERSION="$(VERSION)" COMMIT="$(COMMIT)" DIST="$(DIST)" DIST_ARCHES="$(DIST_ARCHES)" \
-		SHIPPED="$(SHIPPED)" BUILDINFO_LDFLAGS="$(BUILDINFO_LDFLAGS)" scripts/dist.sh
+		SHIPPED="$(SHIPPED)" DIST_UPSTREAM="$(DIST_UPSTREAM)" BUILDINFO_LDFLAGS="$(BUILDINFO_LDFLAGS)" scripts/dist.sh
 
 test-dist: ## build the release twice and require byte-identical tarballs
 	@echo "==> dist: two builds of the release must be byte-identical"

@@ -66,18 +66,25 @@ k8s-build: ## build Kubernetes, etcd and containerd 2.x from the Go module proxy
 
 # Offline images: the pause image (sandbox and the DaemonSet's keep-alive
 # container, under the name the manifest uses), the echo workload, and the
-# netsteer image from conf/kubernetes/Containerfile twice — the second built
-# for GOAMD64=v2, a different binary of the same source for the rolling update.
-k8s-images: ## the offline images the node runs (pause, echo, netsteer from its Containerfile)
+# netsteer image from conf/kubernetes/Containerfile, made as operators make
+# it: from the `make dist` release of this commit (host architecture only),
+# its tarball checked against the SHA256SUMS. Twice: the second release is
+# stamped VERSION-next, a different binary of the same source for the
+# rolling update.
+K8S_ARCH := $(shell $(GO) env GOARCH)
+k8s-images: ## the offline images the node runs (pause, echo, netsteer from its Containerfile and make dist)
 	@echo "==> building the Kubernetes test images into $(K8S_DIR)"
 	@mkdir -p $(K8S_DIR)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags=-s -o $(K8S_DIR)/ ./integration/pause/cmd/nst-pause ./integration/k8s/cmd/nst-echo
 	$(GO) run ./integration/pause/cmd/nst-pause-image -binary $(K8S_DIR)/nst-pause -name registry.k8s.io/pause:3.10 -o $(K8S_DIR)/pause.tar
 	$(GO) run ./integration/pause/cmd/nst-pause-image -binary $(K8S_DIR)/nst-echo -path /nst-echo -name localhost/netsteer/echo:test -o $(K8S_DIR)/echo.tar
-	GO=$(GO) $(GO) run ./integration/k8s/cmd/nst-k8s-image -containerfile conf/kubernetes/Containerfile -context . \
-		-name ghcr.io/netsteer/netsteer:v0.1.0 -o $(K8S_DIR)/netsteer.tar
-	GO=$(GO) $(GO) run ./integration/k8s/cmd/nst-k8s-image -containerfile conf/kubernetes/Containerfile -context . \
-		-build-env GOAMD64=v2 -name ghcr.io/netsteer/netsteer:v0.1.0-next -o $(K8S_DIR)/netsteer-next.tar
+	rm -rf $(K8S_DIR)/dist
+	$(MAKE) -s dist DIST=$(K8S_DIR)/dist DIST_ARCHES=$(K8S_ARCH) VERSION=$(VERSION)
+	$(MAKE) -s dist DIST=$(K8S_DIR)/dist DIST_ARCHES=$(K8S_ARCH) VERSION=$(VERSION)-next
+	$(GO) run ./integration/k8s/cmd/nst-k8s-image -containerfile conf/kubernetes/Containerfile -context $(K8S_DIR)/dist \
+		-arch $(K8S_ARCH) -build-arg VERSION=$(VERSION) -name ghcr.io/netsteer/netsteer:v0.1.0 -o $(K8S_DIR)/netsteer.tar
+	$(GO) run ./integration/k8s/cmd/nst-k8s-image -containerfile conf/kubernetes/Containerfile -context $(K8S_DIR)/dist \
+		-arch $(K8S_ARCH) -build-arg VERSION=$(VERSION)-next -name ghcr.io/netsteer/netsteer:v0.1.0-next -o $(K8S_DIR)/netsteer-next.tar
 	$(GO) test -c -tags k8s -o $(K8S_DIR)/k8s.test ./integration/k8s
 
 # Kubernetes-level benchmark for BENCHMARKS.md (not part of make test): on the

@@ -31,9 +31,10 @@ epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
 stamp=$(TZ=UTC date -d "@$epoch" '+%Y-%m-%d %H:%M')
 for arch in $DIST_ARCHES; do
 	listing=$(TZ=UTC tar -tvzf "$tmp/a/$name-linux-$arch.tar.gz" --numeric-owner)
-	for bin in vethbridge ipvlan netsteer netsteer-install; do
-		grep -q "^-rwxr-xr-x 0/0 .* $stamp $name-linux-$arch/bin/$bin\$" <<<"$listing" ||
-			{ echo "FAIL: $arch tarball lacks bin/$bin at 0755 0/0 $stamp:"; echo "$listing"; exit 1; }
+	for bin in bin/vethbridge bin/ipvlan bin/netsteer bin/netsteer-install bin/netsteer-agent \
+		upstream/host-local upstream/loopback upstream/portmap; do
+		grep -q "^-rwxr-xr-x 0/0 .* $stamp $name-linux-$arch/$bin\$" <<<"$listing" ||
+			{ echo "FAIL: $arch tarball lacks $bin at 0755 0/0 $stamp:"; echo "$listing"; exit 1; }
 	done
 	if grep -v " $stamp $name-linux-$arch" <<<"$listing"; then
 		echo "FAIL: entries above are not stamped $stamp"; exit 1
