@@ -59,8 +59,8 @@ test-integration: build ## vethbridge integration tests in private network names
 	@echo "==> integration: ipMasqBackend nftables"
 	NST_IPMASQ_BACKEND=nftables $(GO) test -count=1 -tags integration -p 1 -timeout 15m ./integration/netns/...
 
-install: build ## copy our plugins into /opt/cni/bin (DESTDIR=... to change)
-	@scripts/install.sh $(DESTDIR)/opt/cni/bin
+install: build ## copy our plugins into /opt/cni/bin and netsteer into /usr/local/bin (DESTDIR=... to change)
+	@scripts/install.sh $(DESTDIR)/opt/cni/bin $(DESTDIR)/usr/local/bin
 
 clean: ## remove bin/ and dist/
 	rm -rf $(BIN) $(DIST)

@@ -13,11 +13,14 @@ import (
 )
 
 // TestMakeInstallKeepsAForeignIPVLAN is `make install` into a CNI bin dir
-// that already holds another ipvlan: it is kept as a backup, the install
-// says so, and a second install rewrites nothing.
+// that already holds another ipvlan and a command dir that already holds
+// another netsteer: each is kept as a backup, the install says so, the
+// netsteer command lands in the command dir, and a second install
+// rewrites nothing.
 func TestMakeInstallKeepsAForeignIPVLAN(t *testing.T) {
 	repo := nstest.RepoRoot(t)
-	dest := filepath.Join(t.TempDir(), "opt", "cni", "bin")
+	root := t.TempDir()
+	dest, cmdDir := filepath.Join(root, "opt", "cni", "bin"), filepath.Join(root, "usr", "local", "bin")
 	if err := os.MkdirAll(dest, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -25,8 +28,14 @@ func TestMakeInstallKeepsAForeignIPVLAN(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dest, "ipvlan"), foreign, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.MkdirAll(cmdDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cmdDir, "netsteer"), foreign, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	install := func() string {
-		out, err := exec.Command("bash", filepath.Join(repo, "scripts", "install.sh"), dest).CombinedOutput()
+		out, err := exec.Command("bash", filepath.Join(repo, "scripts", "install.sh"), dest, cmdDir).CombinedOutput()
 		if err != nil {
 			t.Fatalf("install.sh: %v\n%s", err, out)
 		}
@@ -36,14 +45,19 @@ func TestMakeInstallKeepsAForeignIPVLAN(t *testing.T) {
 	if !strings.Contains(out, "not netsteer's; kept it as "+filepath.Join(dest, "ipvlan.netsteer-backup")) {
 		t.Errorf("install did not say it kept the foreign ipvlan:\n%s", out)
 	}
-	if b, _ := os.ReadFile(filepath.Join(dest, "ipvlan.netsteer-backup")); string(b) != string(foreign) {
-		t.Errorf("backup holds %q, want the foreign binary", b)
+	if !strings.Contains(out, "not netsteer's; kept it as "+filepath.Join(cmdDir, "netsteer.netsteer-backup")) {
+		t.Errorf("install did not say it kept the foreign netsteer:\n%s", out)
 	}
-	for _, name := range []string{"ipvlan", "vethbridge"} {
-		ours, _ := os.ReadFile(filepath.Join(repo, "bin", name))
-		got, _ := os.ReadFile(filepath.Join(dest, name))
+	for _, backup := range []string{filepath.Join(dest, "ipvlan.netsteer-backup"), filepath.Join(cmdDir, "netsteer.netsteer-backup")} {
+		if b, _ := os.ReadFile(backup); string(b) != string(foreign) {
+			t.Errorf("%s holds %q, want the foreign binary", backup, b)
+		}
+	}
+	for _, f := range []struct{ name, dir string }{{"ipvlan", dest}, {"vethbridge", dest}, {"netsteer", cmdDir}} {
+		ours, _ := os.ReadFile(filepath.Join(repo, "bin", f.name))
+		got, _ := os.ReadFile(filepath.Join(f.dir, f.name))
 		if len(ours) == 0 || string(got) != string(ours) {
-			t.Errorf("%s in %s is not bin/%s", name, dest, name)
+			t.Errorf("%s in %s is not bin/%s", f.name, f.dir, f.name)
 		}
 	}
 	if again := install(); strings.Contains(again, "installed") || strings.Contains(again, "kept") {
@@ -51,5 +65,8 @@ func TestMakeInstallKeepsAForeignIPVLAN(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dest); len(entries) != 3 {
 		t.Errorf("%s holds %d entries, want ipvlan, its backup and vethbridge (no temp files)", dest, len(entries))
+	}
+	if entries, _ := os.ReadDir(cmdDir); len(entries) != 2 {
+		t.Errorf("%s holds %d entries, want netsteer and its backup (no temp files)", cmdDir, len(entries))
 	}
 }
