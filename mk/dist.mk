@@ -28,4 +28,4 @@ dist: ## release tarballs for linux/amd64 and linux/arm64 in dist/, with SHA256S
 
 test-dist: ## build the release twice and require byte-identical tarballs
 	@echo "==> dist: two builds of the release must be byte-identical"
-	@GO="$(GO)" VERSION="$(VERSION)" DIST_ARCHES="$(DIST_ARCHES)" DIST_REPRO_FRESH_CACHE="$(DIST_REPRO_FRESH_CACHE)" scripts/dist-repro.sh
+	@GO="$(GO)" VERSION="$(VERSION)" COMMIT="$(COMMIT)" DIST_ARCHES="$(DIST_ARCHES)" DIST_REPRO_FRESH_CACHE="$(DIST_REPRO_FRESH_CACHE)" scripts/dist-repro.sh

@@ -13,11 +13,15 @@ cd "$(dirname "$0")/.."
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nst-dist-repro.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-make -s dist DIST="$tmp/a" DIST_ARCHES="$DIST_ARCHES"
+# Both builds get the version, commit and time stamp read once here, so a
+# commit made while they run cannot tell them apart.
+: "${COMMIT:?}"
+export SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
+make -s dist DIST="$tmp/a" DIST_ARCHES="$DIST_ARCHES" VERSION="$VERSION" COMMIT="$COMMIT"
 if [ "${DIST_REPRO_FRESH_CACHE:-0}" = 1 ]; then
-	GOCACHE=$tmp/gocache make -s dist DIST="$tmp/b" DIST_ARCHES="$DIST_ARCHES"
+	GOCACHE=$tmp/gocache make -s dist DIST="$tmp/b" DIST_ARCHES="$DIST_ARCHES" VERSION="$VERSION" COMMIT="$COMMIT"
 else
-	make -s dist DIST="$tmp/b" DIST_ARCHES="$DIST_ARCHES"
+	make -s dist DIST="$tmp/b" DIST_ARCHES="$DIST_ARCHES" VERSION="$VERSION" COMMIT="$COMMIT"
 fi
 files=$(cd "$tmp/a" && ls)
 [ "$files" = "$(cd "$tmp/b" && ls)" ] || { echo "FAIL: the two builds made different files"; exit 1; }
@@ -27,7 +31,7 @@ done
 (cd "$tmp/a" && sha256sum --quiet -c netsteer-"$VERSION"-SHA256SUMS)
 
 name=netsteer-$VERSION
-epoch=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || echo 0)}
+epoch=$SOURCE_DATE_EPOCH
 stamp=$(TZ=UTC date -d "@$epoch" '+%Y-%m-%d %H:%M')
 for arch in $DIST_ARCHES; do
 	listing=$(TZ=UTC tar -tvzf "$tmp/a/$name-linux-$arch.tar.gz" --numeric-owner)
