@@ -111,3 +111,24 @@ bench-k8s: build k8s-deps k8s-build k8s-images ## 30 pods at once on the node, o
 	done; \
 	scripts/k8s-bench-md.sh $$res BENCHMARKS.md
 
+# Pod-to-pod data path across nodes for BENCHMARKS.md (not part of make
+# test): TestTwoNodes' harness (two nodes on one L2 segment, netsteer's
+# DaemonSet with its agent on both, containerd 2.x, kube-proxy iptables),
+# TCP_RR (bench/cmd/tcprr) and one iperf3 stream between two pods on one
+# node and between pods on the two nodes, 3 interleaved rounds.
+.PHONY: bench-k8s-net
+bench-k8s-net: build k8s-deps k8s-build k8s-images ## pod-to-pod TCP_RR and throughput, across two nodes vs on one node
+	@scripts/deps.sh iperf3=iperf3
+	$(GO) build -o $(K8S_DIR)/tcprr ./bench/cmd/tcprr
+	@res=$(K8S_DIR)/bench-net.txt; \
+	{ echo "K8S_VERSION=$(K8S_VERSION)"; echo "CONTAINERD_VERSION=$(CONTAINERD2_VERSION)"; \
+	  echo "LOAD_START=$$(cut -d' ' -f1-3 /proc/loadavg)"; } >$$res; \
+	echo "==> k8s benchmark: pod to pod, same node and across nodes"; \
+	( cd integration/k8s && NETSTEER_K8S_BENCH=crossnode NETSTEER_K8S_TCPRR=$(K8S_DIR)/tcprr \
+		NETSTEER_K8S_BIN=$(K8S_CACHE)/k8s/$(K8S_VERSION) \
+		NETSTEER_K8S_CONTAINERD=$(K8S_CACHE)/containerd/$(CONTAINERD2_VERSION) \
+		NETSTEER_K8S_IMAGES=$(K8S_DIR) NETSTEER_K8S_REPO=$(CURDIR) \
+		$(K8S_DIR)/k8s.test -test.count=1 -test.timeout 30m -test.run '^TestBenchCrossNode$$' ) >$$res.net 2>&1 \
+		|| { tail -50 $$res.net; exit 1; }; \
+	grep '^BENCHNET ' $$res.net | tee -a $$res; \
+	scripts/k8s-bench-md.sh $$res BENCHMARKS.md
