@@ -18,36 +18,7 @@ import (
 )
 
 // benchNetPods are two echo pods on the first node and one on the second.
-const benchNetPods = `apiVersion: v1
-kind: Pod
-metadata: {name: bn-a1, namespace: default, labels: {app: benchnet}}
-spec:
-  nodeName: ` + nodeName + `
-  terminationGracePeriodSeconds: 1
-  enableServiceLinks: false
-  containers:
-  - {name: echo, image: ` + echoImage + `, imagePullPolicy: Never}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: bn-a2, namespace: default, labels: {app: benchnet}}
-spec:
-  nodeName: ` + nodeName + `
-  terminationGracePeriodSeconds: 1
-  enableServiceLinks: false
-  containers:
-  - {name: echo, image: ` + echoImage + `, imagePullPolicy: Never}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: bn-b, namespace: default, labels: {app: benchnet}}
-spec:
-  nodeName: ` + node2Name + `
-  terminationGracePeriodSeconds: 1
-  enableServiceLinks: false
-  containers:
-  - {name: echo, image: ` + echoImage + `, imagePullPolicy: Never}
-`
+var benchNetPods = echoPod("bn-a1", nodeName, "benchnet") + echoPod("bn-a2", nodeName, "benchnet") + echoPod("bn-b", node2Name, "benchnet")
 
 // Each measurement's duration and the number of rounds; the paths
 // alternate within a round so load on the machine hits both alike.
@@ -74,25 +45,8 @@ func TestBenchCrossNode(t *testing.T) {
 	if _, err := exec.LookPath("iperf3"); err != nil {
 		t.Fatal(err)
 	}
-	for _, m := range []string{readRepo(t, "conf/kubernetes/rbac.yaml"), daemonSetManifest(t)} {
-		if err := cp.kubectlApply(m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cp.waitAgents(t, nil, 1)
-	w, err := startWorker(cp, node2Name, node2IP)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(w.stop)
-	cp.waitAgents(t, nil, 2)
+	w, _ := startTwoNodes(t, cp)
 	waitRoutes(t, cp, []string{w.podCIDR(t).String() + " via " + node2IP + " dev eth0"})
-	if err := waitFor("default service account", time.Minute, nil, func() (bool, error) {
-		_, err := cp.kubectl("get", "serviceaccount", "default", "-n", "default")
-		return err == nil, err
-	}); err != nil {
-		t.Fatal(err)
-	}
 	if err := cp.kubectlApply(benchNetPods); err != nil {
 		t.Fatal(err)
 	}

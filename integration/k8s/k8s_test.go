@@ -325,10 +325,7 @@ func TestNode(t *testing.T) {
 	})
 
 	step("workloads", func(t *testing.T) {
-		if err := waitFor("default service account", time.Minute, nil, func() (bool, error) {
-			_, err := n.kubectl("get", "serviceaccount", "default", "-n", "default")
-			return err == nil, err
-		}); err != nil {
+		if err := n.waitDefaultServiceAccount(); err != nil {
 			t.Fatal(err)
 		}
 		if err := n.kubectlApply(workloads); err != nil {

@@ -20,28 +20,23 @@ import (
 // marks its routes with (netsteer-agent's default).
 const agentProto = "158"
 
+// echoPod is a Pod of the echo image pinned to node, labelled app=app.
+func echoPod(name, node, app string) string {
+	return `apiVersion: v1
+kind: Pod
+metadata: {name: ` + name + `, namespace: default, labels: {app: ` + app + `}}
+spec:
+  nodeName: ` + node + `
+  terminationGracePeriodSeconds: 1
+  enableServiceLinks: false
+  containers:
+  - {name: echo, image: ` + echoImage + `, imagePullPolicy: Never, ports: [{containerPort: 8080}]}
+---
+`
+}
+
 // twoNodePods are one echo pod pinned to each node, and a Service over both.
-const twoNodePods = `apiVersion: v1
-kind: Pod
-metadata: {name: x-a, namespace: default, labels: {app: xnode}}
-spec:
-  nodeName: ` + nodeName + `
-  terminationGracePeriodSeconds: 1
-  enableServiceLinks: false
-  containers:
-  - {name: echo, image: ` + echoImage + `, imagePullPolicy: Never, ports: [{containerPort: 8080}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: x-b, namespace: default, labels: {app: xnode}}
-spec:
-  nodeName: ` + node2Name + `
-  terminationGracePeriodSeconds: 1
-  enableServiceLinks: false
-  containers:
-  - {name: echo, image: ` + echoImage + `, imagePullPolicy: Never, ports: [{containerPort: 8080}]}
----
-apiVersion: v1
+var twoNodePods = echoPod("x-a", nodeName, "xnode") + echoPod("x-b", node2Name, "xnode") + `apiVersion: v1
 kind: Service
 metadata: {name: xnode, namespace: default}
 spec:
@@ -59,32 +54,7 @@ func TestTwoNodes(t *testing.T) {
 	if cfg.install != installDaemonSet {
 		t.Skip("the two-node test installs netsteer by its DaemonSet (NETSTEER_K8S_INSTALL=daemonset)")
 	}
-	// The manifests as shipped, whatever an earlier test rolled out.
-	for _, m := range []string{readRepo(t, "conf/kubernetes/rbac.yaml"), daemonSetManifest(t)} {
-		if err := cp.kubectlApply(m); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cp.waitAgents(t, nil, 1)
-
-	w, err := startWorker(cp, node2Name, node2IP)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			w.dumpLogs()
-		}
-		w.stop()
-	})
-	err = waitFor("node "+node2Name+" Ready", 3*time.Minute, nil, func() (bool, error) {
-		status, msg, err := w.nodeCondition("Ready")
-		return status == "True", fmt.Errorf("Ready=%s %s (%v)", status, msg, err)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	agents := cp.waitAgents(t, nil, 2)
+	w, agents := startTwoNodes(t, cp)
 	netA, netB := cp.podCIDR(t), w.podCIDR(t)
 	cidrA, cidrB := netA.String(), netB.String()
 	// Each node routes the other's pod CIDR via the other's InternalIP, in
@@ -225,6 +195,50 @@ func TestTwoNodes(t *testing.T) {
 		if strings.Contains(out, node2IP) || strings.Contains(out, cidrB) {
 			t.Errorf("%s still routes towards the removed node:\n%s", nodeName, out)
 		}
+	})
+}
+
+// startTwoNodes applies the shipped manifests (whatever an earlier test
+// rolled out), starts the second node and waits until it is Ready with a
+// Ready DaemonSet pod on each node; it returns the node (stopped when t
+// ends) and those pods' names.
+func startTwoNodes(t *testing.T, cp *node) (*node, []string) {
+	t.Helper()
+	for _, m := range []string{readRepo(t, "conf/kubernetes/rbac.yaml"), daemonSetManifest(t)} {
+		if err := cp.kubectlApply(m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cp.waitAgents(t, nil, 1)
+	w, err := startWorker(cp, node2Name, node2IP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			w.dumpLogs()
+		}
+		w.stop()
+	})
+	err = waitFor("node "+node2Name+" Ready", 3*time.Minute, nil, func() (bool, error) {
+		status, msg, err := w.nodeCondition("Ready")
+		return status == "True", fmt.Errorf("Ready=%s %s (%v)", status, msg, err)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cp.waitDefaultServiceAccount(); err != nil {
+		t.Fatal(err)
+	}
+	return w, cp.waitAgents(t, nil, 2)
+}
+
+// waitDefaultServiceAccount waits for the controller manager to make the
+// default namespace's service account, which every pod there needs.
+func (n *node) waitDefaultServiceAccount() error {
+	return waitFor("default service account", time.Minute, nil, func() (bool, error) {
+		_, err := n.kubectl("get", "serviceaccount", "default", "-n", "default")
+		return err == nil, err
 	})
 }
 
