@@ -6,6 +6,7 @@
 #
 #   make test-k8s                                   # the whole matrix
 #   make test-k8s K8S_MATRIX=containerd2:iptables:ACCEPT K8S_RUN='TestNode/install'
+#   make test-k8s K8S_MATRIX=containerd2:nftables:ACCEPT K8S_RUN='^$'  # only the two-node test
 #   make k8s-build                                  # only build/cache the binaries
 #
 # The first run builds Kubernetes, etcd and containerd 2.x from the Go module
@@ -28,6 +29,14 @@ K8S_TIMEOUT         ?= 15m
 K8S_MATRIX          ?= containerd2:iptables:ACCEPT:full containerd2:nftables:ACCEPT \
                        containerd2:iptables:DROP containerd2:nftables:DROP \
                        containerd1.6:iptables:ACCEPT containerd2:iptables:ACCEPT:template
+# The two-node test (TestTwoNodes: a second node on the first one's L2
+# segment, netsteer-agent's routes between them) runs in this one entry of
+# K8S_MATRIX only: what it checks (routes between nodes, cross-node pod and
+# Service traffic) does not depend on the runtime, and one more node costs
+# about a minute per entry. containerd 2 with kube-proxy nftables: the
+# shipped template's runtime, and kube-proxy's newer mode. Empty leaves it out.
+K8S_MULTI           ?= containerd2:nftables:ACCEPT
+K8S_RUN_MULTI       ?= ^TestTwoNodes$$
 K8S_APT             := nsenter:util-linux unshare:util-linux curl:curl nft:nftables \
                        iptables:iptables ip:iproute2 runc:runc containerd:containerd
 
@@ -37,7 +46,9 @@ test-k8s: build k8s-deps k8s-build k8s-images ## a real Kubernetes node in priva
 	@failed=""; for combo in $(K8S_MATRIX); do \
 		IFS=: read -r rt mode fwd full <<<"$$combo"; \
 		echo "==> k8s node: runtime $$rt, kube-proxy $$mode, FORWARD $$fwd"; \
-		start=$$(date +%s); \
+		start=$$(date +%s); run='$(K8S_RUN)'; \
+		if [ "$$combo" = "$(K8S_MULTI)" ] && [ -n '$(K8S_RUN_MULTI)' ]; then \
+			run="$$run|$(K8S_RUN_MULTI)"; echo "==> with the two-node test"; fi; \
 		( cd integration/k8s && CI=$${CI:-} \
 			NETSTEER_K8S_BIN=$(K8S_CACHE)/k8s/$(K8S_VERSION) \
 			NETSTEER_K8S_CONTAINERD=$(K8S_CACHE)/containerd/$(CONTAINERD2_VERSION) \
@@ -46,7 +57,7 @@ test-k8s: build k8s-deps k8s-build k8s-images ## a real Kubernetes node in priva
 			NETSTEER_K8S_FULL=$$([ "$$full" = full ] && echo true || echo false) \
 			NETSTEER_K8S_INSTALL=$$([ "$$full" = template ] && echo template || echo daemonset) \
 			NETSTEER_K8S_CNI_BIN=$(BIN) \
-			$(K8S_DIR)/k8s.test -test.v -test.count=1 -test.timeout $(K8S_TIMEOUT) -test.run '$(K8S_RUN)' ) \
+			$(K8S_DIR)/k8s.test -test.v -test.count=1 -test.timeout $(K8S_TIMEOUT) -test.run "$$run" ) \
 			|| failed="$$failed $$combo"; \
 		echo "==> k8s node $$combo done in $$(( $$(date +%s) - start )) s"; \
 	done; \
@@ -64,8 +75,7 @@ k8s-build: ## build Kubernetes, etcd and containerd 2.x from the Go module proxy
 	@K8S_VERSION=$(K8S_VERSION) ETCD_VERSION=$(ETCD_VERSION) CONTAINERD_VERSION=$(CONTAINERD2_VERSION) \
 		NETSTEER_CACHE=$(K8S_CACHE) GO=$(GO) scripts/k8s-build.sh
 
-# Offline images: the pause image (sandbox and the DaemonSet's keep-alive
-# container, under the name the manifest uses), the echo workload, and the
+# Offline images: the pause image (the sandbox image), the echo workload, and the
 # netsteer image from conf/kubernetes/Containerfile, made as operators make
 # it: from the `make dist` release of this commit (host architecture only),
 # its tarball checked against the SHA256SUMS. Twice: the second release is
@@ -106,4 +116,26 @@ bench-k8s: build k8s-deps k8s-build k8s-images ## 30 pods at once on the node, o
 			|| { tail -50 $$res.$$plugin; exit 1; }; \
 		grep '^BENCH ' $$res.$$plugin | tee -a $$res; \
 	done; \
+	scripts/k8s-bench-md.sh $$res BENCHMARKS.md
+
+# Pod-to-pod data path across nodes for BENCHMARKS.md (not part of make
+# test): TestTwoNodes' harness (two nodes on one L2 segment, netsteer's
+# DaemonSet with its agent on both, containerd 2.x, kube-proxy iptables),
+# TCP_RR (bench/cmd/tcprr) and one iperf3 stream between two pods on one
+# node and between pods on the two nodes, 3 interleaved rounds.
+.PHONY: bench-k8s-net
+bench-k8s-net: build k8s-deps k8s-build k8s-images ## pod-to-pod TCP_RR and throughput, across two nodes vs on one node
+	@scripts/deps.sh iperf3=iperf3
+	$(GO) build -o $(K8S_DIR)/tcprr ./bench/cmd/tcprr
+	@res=$(K8S_DIR)/bench-net.txt; \
+	{ echo "K8S_VERSION=$(K8S_VERSION)"; echo "CONTAINERD_VERSION=$(CONTAINERD2_VERSION)"; \
+	  echo "LOAD_START=$$(cut -d' ' -f1-3 /proc/loadavg)"; } >$$res; \
+	echo "==> k8s benchmark: pod to pod, same node and across nodes"; \
+	( cd integration/k8s && NETSTEER_K8S_BENCH=crossnode NETSTEER_K8S_TCPRR=$(K8S_DIR)/tcprr \
+		NETSTEER_K8S_BIN=$(K8S_CACHE)/k8s/$(K8S_VERSION) \
+		NETSTEER_K8S_CONTAINERD=$(K8S_CACHE)/containerd/$(CONTAINERD2_VERSION) \
+		NETSTEER_K8S_IMAGES=$(K8S_DIR) NETSTEER_K8S_REPO=$(CURDIR) \
+		$(K8S_DIR)/k8s.test -test.count=1 -test.timeout 30m -test.run '^TestBenchCrossNode$$' ) >$$res.net 2>&1 \
+		|| { tail -50 $$res.net; exit 1; }; \
+	grep '^BENCHNET ' $$res.net | tee -a $$res; \
 	scripts/k8s-bench-md.sh $$res BENCHMARKS.md

@@ -3,19 +3,58 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
 	"text/template"
 
 	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/podroutes"
 )
 
 // templateData is what a conflist template sees. The field names are
-// containerd's conf_template ones, so one template serves both.
+// containerd's conf_template ones, so one template serves both; only
+// NoMasqueradeCIDRs is ours.
 type templateData struct {
 	PodCIDR       string   // the first range
 	PodCIDRRanges []string // every range, e.g. IPv4 and IPv6 on a dual-stack node
+	noMasq        *podroutes.NoMasq
+}
+
+// NoMasqueradeCIDRs is the vethbridge key noMasqueradeCIDRs derived from
+// the cluster, as a JSON array: this node's pod CIDRs widened to the
+// cluster CIDR's prefix length (-cluster-prefix, -cluster-prefix6), which
+// is the cluster CIDR every node's range is allocated from, plus
+// -no-masquerade-extra (the Service CIDR). Nodes that join later are
+// covered, and every node renders the same list.
+func (d templateData) NoMasqueradeCIDRs() (string, error) {
+	if d.noMasq == nil {
+		return "", errors.New("the template uses .NoMasqueradeCIDRs: set -cluster-prefix (NETSTEER_CLUSTER_PREFIX) or -cluster-prefix6 (NETSTEER_CLUSTER_PREFIX6)")
+	}
+	for _, c := range d.PodCIDRRanges {
+		p := netip.MustParsePrefix(c) // checked by parsePodCIDRs
+		flagName, bits := "-cluster-prefix", d.noMasq.Bits4
+		if p.Addr().Is6() {
+			flagName, bits = "-cluster-prefix6", d.noMasq.Bits6
+		}
+		if bits == 0 || bits > p.Bits() {
+			return "", fmt.Errorf("%s %d: want the length of the cluster CIDR pod CIDR %s was allocated from, 1 to %d", flagName, bits, c, p.Bits())
+		}
+	}
+	ps, skips, err := podroutes.NoMasqueradeCIDRs([]podroutes.Node{{PodCIDRs: d.PodCIDRRanges}}, *d.noMasq)
+	if err != nil {
+		return "", err
+	}
+	if len(skips) > 0 {
+		return "", fmt.Errorf("pod CIDR %s: %s", skips[0].CIDR, skips[0].Reason)
+	}
+	strs := make([]string, len(ps))
+	for i, p := range ps {
+		strs[i] = p.String()
+	}
+	b, err := json.Marshal(strs)
+	return string(b), err
 }
 
 // parsePodCIDRs parses a comma-separated list of pod CIDRs (a Node's
@@ -56,13 +95,13 @@ func parsePodCIDRs(s string) ([]string, error) {
 // renderConflist executes the conflist template for podCIDRs and checks that
 // the result is a network config list a runtime will load: JSON with a
 // name and at least one plugin.
-func renderConflist(text string, podCIDRs []string) ([]byte, error) {
+func renderConflist(text string, podCIDRs []string, noMasq *podroutes.NoMasq) ([]byte, error) {
 	tmpl, err := template.New("conflist").Option("missingkey=error").Parse(text)
 	if err != nil {
 		return nil, fmt.Errorf("parsing conflist template: %w", err)
 	}
 	var buf bytes.Buffer
-	if err := tmpl.Execute(&buf, templateData{PodCIDR: podCIDRs[0], PodCIDRRanges: podCIDRs}); err != nil {
+	if err := tmpl.Execute(&buf, templateData{PodCIDR: podCIDRs[0], PodCIDRRanges: podCIDRs, noMasq: noMasq}); err != nil {
 		return nil, fmt.Errorf("rendering conflist template: %w", err)
 	}
 	var list struct {

@@ -1,9 +1,12 @@
 package main
 
 import (
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/netsteer/netsteer/pkg/podroutes"
 )
 
 const testTemplate = `{"cniVersion":"1.0.0","name":"netsteer","plugins":[{"type":"vethbridge",
@@ -64,7 +67,42 @@ func TestRenderConflist(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := renderConflist(tt.template, tt.cidrs)
+			got, err := renderConflist(tt.template, tt.cidrs, nil)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("renderConflist = %q, %v; want error containing %q", got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !strings.Contains(string(got), tt.want) {
+				t.Fatalf("renderConflist = %q, %v; want it to contain %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestRenderNoMasqueradeCIDRs(t *testing.T) {
+	const tmpl = `{"name":"n","plugins":[{"noMasqueradeCIDRs":{{.NoMasqueradeCIDRs}}}]}`
+	svc := netip.MustParsePrefix("10.96.0.0/12")
+	tests := []struct {
+		name    string
+		cidrs   []string
+		noMasq  *podroutes.NoMasq
+		want    string
+		wantErr string
+	}{
+		{"the cluster CIDR and the Service CIDR", []string{"10.244.7.0/24"}, &podroutes.NoMasq{Bits4: 16, Extra: []netip.Prefix{svc}},
+			`"noMasqueradeCIDRs":["10.96.0.0/12","10.244.0.0/16"]`, ""},
+		{"dual stack", []string{"10.244.7.0/24", "fd00:10:244:7::/64"}, &podroutes.NoMasq{Bits4: 16, Bits6: 56},
+			`"noMasqueradeCIDRs":["10.244.0.0/16","fd00:10:244::/56"]`, ""},
+		{"one node's range is the cluster", []string{"10.244.7.0/24"}, &podroutes.NoMasq{Bits4: 24}, `["10.244.7.0/24"]`, ""},
+		{"no prefix given", []string{"10.244.7.0/24"}, nil, "", "-cluster-prefix"},
+		{"prefix longer than the node's range", []string{"10.244.7.0/24"}, &podroutes.NoMasq{Bits4: 28}, "", "-cluster-prefix 28"},
+		{"IPv6 range without its prefix", []string{"10.244.7.0/24", "fd00::/64"}, &podroutes.NoMasq{Bits4: 16}, "", "-cluster-prefix6 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := renderConflist(tmpl, tt.cidrs, tt.noMasq)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("renderConflist = %q, %v; want error containing %q", got, err, tt.wantErr)

@@ -29,12 +29,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/netsteer/netsteer/pkg/buildinfo"
+	"github.com/netsteer/netsteer/pkg/podroutes"
 )
 
 const serviceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount"
@@ -47,6 +50,7 @@ type options struct {
 	confDir, confName string
 	podCIDR, node     string
 	nodeWait          time.Duration
+	noMasq            *podroutes.NoMasq // nil unless a cluster prefix is set
 }
 
 func main() {
@@ -75,14 +79,40 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.StringVar(&o.src, "src", "/netsteer/bin", "directory holding the binaries to install")
 	fs.StringVar(&o.dest, "dest", "/host/opt/cni/bin", "the node's CNI bin directory")
 	fs.StringVar(&bins, "binaries", "", "comma-separated binaries to install (default: every file in -src)")
-	fs.StringVar(&o.confTemplate, "conf-template", "/netsteer/conf/10-netsteer.conflist.tmpl", "conflist template ({{.PodCIDR}}, {{.PodCIDRRanges}})")
+	fs.StringVar(&o.confTemplate, "conf-template", "/netsteer/conf/10-netsteer.conflist.tmpl", "conflist template ({{.PodCIDR}}, {{.PodCIDRRanges}}, {{.NoMasqueradeCIDRs}})")
 	fs.StringVar(&o.confDir, "conf-dir", "/host/etc/cni/net.d", "the node's CNI config directory")
 	fs.StringVar(&o.confName, "conf-name", "10-netsteer.conflist", "file name of the rendered conflist")
 	fs.StringVar(&o.podCIDR, "pod-cidr", getenv("NETSTEER_POD_CIDR"), "the node's pod CIDR(s), comma-separated (env NETSTEER_POD_CIDR)")
 	fs.StringVar(&o.node, "node", getenv("NODE_NAME"), "node whose spec.podCIDRs to read when -pod-cidr is empty (env NODE_NAME)")
 	fs.DurationVar(&o.nodeWait, "node-wait", 5*time.Minute, "how long to wait for the node to get a pod CIDR")
+	var nm podroutes.NoMasq
+	var extra string
+	fs.IntVar(&nm.Bits4, "cluster-prefix", envInt(getenv, "NETSTEER_CLUSTER_PREFIX"), "prefix length of the IPv4 cluster CIDR node pod CIDRs are allocated from, for {{.NoMasqueradeCIDRs}} (env NETSTEER_CLUSTER_PREFIX)")
+	fs.IntVar(&nm.Bits6, "cluster-prefix6", envInt(getenv, "NETSTEER_CLUSTER_PREFIX6"), "the same for IPv6 (env NETSTEER_CLUSTER_PREFIX6)")
+	fs.StringVar(&extra, "no-masquerade-extra", getenv("NETSTEER_NO_MASQUERADE_EXTRA"), "comma-separated CIDRs added to {{.NoMasqueradeCIDRs}}, such as the Service CIDR (env NETSTEER_NO_MASQUERADE_EXTRA)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
+	}
+	for _, e := range strings.Split(extra, ",") {
+		if e = strings.TrimSpace(e); e == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(e)
+		if err != nil || p.Masked() != p || p.Bits() == 0 {
+			return o, fmt.Errorf("-no-masquerade-extra %q: want masked, non-default CIDRs such as 10.96.0.0/12", e)
+		}
+		nm.Extra = append(nm.Extra, p)
+	}
+	if nm.Bits4 < 0 || nm.Bits4 > 32 || (nm.Bits4 > 0 && nm.Bits4 < 8) {
+		return o, fmt.Errorf("-cluster-prefix %d: want 8 to 32", nm.Bits4)
+	}
+	if nm.Bits6 < 0 || nm.Bits6 > 128 || (nm.Bits6 > 0 && nm.Bits6 < 16) {
+		return o, fmt.Errorf("-cluster-prefix6 %d: want 16 to 128", nm.Bits6)
+	}
+	if nm.Bits4 > 0 || nm.Bits6 > 0 {
+		o.noMasq = &nm
+	} else if len(nm.Extra) > 0 {
+		return o, errors.New("-no-masquerade-extra needs -cluster-prefix or -cluster-prefix6")
 	}
 	if fs.NArg() != 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
@@ -99,6 +129,20 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	return o, nil
 }
 
+// envInt reads an integer default from the environment; a value that is
+// not one becomes -1, which the range checks then refuse by name.
+func envInt(getenv func(string) string, key string) int {
+	v := getenv(key)
+	if v == "" {
+		return 0
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
 // run does the install: binaries first, the conflist last.
 func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	tmpl, err := readSource(o.confTemplate, maxConfBytes)
@@ -111,7 +155,7 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	}
 	// Rendered before anything is installed: a bad template or CIDR must
 	// change nothing on the node.
-	conflist, err := renderConflist(string(tmpl), cidrs)
+	conflist, err := renderConflist(string(tmpl), cidrs, o.noMasq)
 	if err != nil {
 		return err
 	}

@@ -101,6 +101,17 @@ func TestParseFlags(t *testing.T) {
 		{"conf name with dir", []string{"-pod-cidr", "10.2.0.0/24", "-conf-name", "../x.conflist"}, nil, nil, "plain file name"},
 		{"conf name not conflist", []string{"-pod-cidr", "10.2.0.0/24", "-conf-name", "x.conf"}, nil, nil, "ending in .conflist"},
 		{"stray argument", []string{"-pod-cidr", "10.2.0.0/24", "extra"}, nil, nil, "unexpected arguments"},
+		{"no cluster prefix: nothing to derive", []string{"-pod-cidr", "10.2.0.0/24"}, nil, func(o options) bool { return o.noMasq == nil }, ""},
+		{"cluster prefix and extra from env", []string{"-pod-cidr", "10.2.0.0/24"}, map[string]string{"NETSTEER_CLUSTER_PREFIX": "16", "NETSTEER_NO_MASQUERADE_EXTRA": "10.96.0.0/12, fd00:96::/112"},
+			func(o options) bool {
+				return o.noMasq != nil && o.noMasq.Bits4 == 16 && o.noMasq.Bits6 == 0 && len(o.noMasq.Extra) == 2 && o.noMasq.Extra[1].String() == "fd00:96::/112"
+			}, ""},
+		{"cluster prefix not a number", []string{"-pod-cidr", "10.2.0.0/24"}, map[string]string{"NETSTEER_CLUSTER_PREFIX": "/16"}, nil, "-cluster-prefix -1"},
+		{"cluster prefix too short", []string{"-pod-cidr", "10.2.0.0/24", "-cluster-prefix", "4"}, nil, nil, "-cluster-prefix 4: want 8 to 32"},
+		{"cluster prefix6 too long", []string{"-pod-cidr", "10.2.0.0/24", "-cluster-prefix6", "129"}, nil, nil, "-cluster-prefix6 129"},
+		{"extra with host bits", []string{"-pod-cidr", "10.2.0.0/24", "-cluster-prefix", "16", "-no-masquerade-extra", "10.96.0.1/12"}, nil, nil, `-no-masquerade-extra "10.96.0.1/12"`},
+		{"extra default route", []string{"-pod-cidr", "10.2.0.0/24", "-cluster-prefix", "16", "-no-masquerade-extra", "0.0.0.0/0"}, nil, nil, `-no-masquerade-extra "0.0.0.0/0"`},
+		{"extra without a prefix", []string{"-pod-cidr", "10.2.0.0/24", "-no-masquerade-extra", "10.96.0.0/12"}, nil, nil, "needs -cluster-prefix"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -53,10 +53,7 @@ func TestBenchPods(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if err := waitFor("default service account", time.Minute, nil, func() (bool, error) {
-		_, err := n.kubectl("get", "serviceaccount", "default", "-n", "default")
-		return err == nil, err
-	}); err != nil {
+	if err := n.waitDefaultServiceAccount(); err != nil {
 		t.Fatal(err)
 	}
 	rounds := 3

@@ -197,7 +197,7 @@ func (n *node) getFromPod(podIP, u string) (string, error) {
 }
 
 func (n *node) nodeCondition(kind string) (status, message string, err error) {
-	out, err := n.kubectl("get", "node", nodeName, "-o", `jsonpath={range .status.conditions[?(@.type=="`+kind+`")]}{.status}{"\n"}{.message}{end}`)
+	out, err := n.kubectl("get", "node", n.name, "-o", `jsonpath={range .status.conditions[?(@.type=="`+kind+`")]}{.status}{"\n"}{.message}{end}`)
 	if err != nil {
 		return "", "", err
 	}
@@ -207,7 +207,7 @@ func (n *node) nodeCondition(kind string) (status, message string, err error) {
 
 func (n *node) podCIDR(t *testing.T) *net.IPNet {
 	t.Helper()
-	out, err := n.kubectl("get", "node", nodeName, "-o", "jsonpath={.spec.podCIDR}")
+	out, err := n.kubectl("get", "node", n.name, "-o", "jsonpath={.spec.podCIDR}")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -316,13 +316,16 @@ func TestNode(t *testing.T) {
 		if _, err := os.Stat(installed); err != nil {
 			t.Errorf("vethbridge not installed into the node's /opt/cni/bin: %v", err)
 		}
+		// The DaemonSet's installer derives noMasqueradeCIDRs from the
+		// node's pod CIDR widened to the cluster CIDR, plus the Service CIDR.
+		wantNoMasq := `"noMasqueradeCIDRs": ["` + serviceCIDR + `","` + clusterCIDR + `"]`
+		if cfg.install == installDaemonSet && !strings.Contains(string(data), wantNoMasq) {
+			t.Errorf("conflist does not carry %s:\n%s", wantNoMasq, data)
+		}
 	})
 
 	step("workloads", func(t *testing.T) {
-		if err := waitFor("default service account", time.Minute, nil, func() (bool, error) {
-			_, err := n.kubectl("get", "serviceaccount", "default", "-n", "default")
-			return err == nil, err
-		}); err != nil {
+		if err := n.waitDefaultServiceAccount(); err != nil {
 			t.Fatal(err)
 		}
 		if err := n.kubectlApply(workloads); err != nil {

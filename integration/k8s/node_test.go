@@ -29,6 +29,13 @@ const (
 	clusterCIDR = "10.244.0.0/16"
 	serviceCIDR = "10.96.0.0/12"
 	nodeName    = "nst-node"
+	// The second node of the two-node test, on the same L2 segment.
+	node2IP   = "192.168.237.3"
+	node2Name = "nst-node2"
+	// outsideMAC is fixed so the outside bridge keeps its address when a
+	// second node's port joins it (a bridge otherwise takes its lowest
+	// port's, and the first node's neighbour entry would go stale).
+	outsideMAC = "02:6e:73:00:00:01"
 	// keepaliveNode is set in the node's netns, so inheritSysctls has a
 	// value to copy that differs from the kernel default.
 	keepaliveNode = "3600"
@@ -43,10 +50,15 @@ type proc struct {
 }
 
 // node is one Kubernetes node inside private namespaces: a network
-// namespace (and an "outside" one joined by a veth), and a holder process
-// with its own mount namespace in which every daemon runs.
+// namespace (and an "outside" one whose bridge its eth0 is a port of), and
+// a holder process with its own mount namespace in which every daemon
+// runs. The first node runs the control plane; a worker (startWorker) joins
+// it on the same bridge and runs only containerd, kubelet and kube-proxy.
 type node struct {
 	id        string
+	name, ip  string // the Node's name and InternalIP
+	cp        *node  // the control plane's node, nil on the first node
+	stopped   bool
 	dir       string // /tmp/nst-k8s-<id>: everything the node writes
 	netns     string // name under /run/netns
 	outNetns  string
@@ -75,25 +87,26 @@ func sh(name string, args ...string) (string, error) {
 	return string(out), nil
 }
 
+func newNode(cfg config, name, ip string, cp *node, logf func(string, ...any)) *node {
+	id := randomID()
+	n := &node{id: id, name: name, ip: ip, cp: cp, dir: "/tmp/nst-k8s-" + id, netns: "nst-k8s-" + id, cgroup: "/nst-k8s-" + id, cfg: cfg, logf: logf}
+	if cp == nil {
+		n.outNetns = "nst-k8so-" + id
+	}
+	return n
+}
+
+type step struct {
+	what string
+	fn   func() error
+}
+
 // startNode brings the whole node up; on error everything made so far is
 // already torn down.
-func startNode(cfg config, logf func(string, ...any)) (n *node, err error) {
-	id := randomID()
-	n = &node{id: id, dir: "/tmp/nst-k8s-" + id, netns: "nst-k8s-" + id, outNetns: "nst-k8so-" + id, cgroup: "/nst-k8s-" + id, cfg: cfg, logf: logf}
-	defer func() {
-		if err != nil {
-			n.dumpLogs()
-			n.stop()
-		}
-	}()
-	logf("node %s: dir %s, netns %s and %s, kube-proxy %s, FORWARD %s, runtime %s", id, n.dir, n.netns, n.outNetns, cfg.proxyMode, cfg.forward, cfg.runtime)
-	if err := os.MkdirAll(n.dir, 0o755); err != nil {
-		return n, err
-	}
-	steps := []struct {
-		what string
-		fn   func() error
-	}{
+func startNode(cfg config, logf func(string, ...any)) (*node, error) {
+	n := newNode(cfg, nodeName, nodeIP, nil, logf)
+	logf("node %s: dir %s, netns %s and %s, kube-proxy %s, FORWARD %s, runtime %s", n.id, n.dir, n.netns, n.outNetns, cfg.proxyMode, cfg.forward, cfg.runtime)
+	return n, n.bringUp([]step{
 		{"network namespaces", n.setupNetwork},
 		{"outside echo server", n.startOutsideServer},
 		{"mount namespace holder", n.startHolder},
@@ -106,15 +119,52 @@ func startNode(cfg config, logf func(string, ...any)) (n *node, err error) {
 		{"controller-manager and scheduler", n.startControllers},
 		{"kubelet", n.startKubelet},
 		{"kube-proxy", n.startKubeProxy},
+	})
+}
+
+// startWorker brings up a second node, name at ip, that joins cp's control
+// plane: its own netns with eth0 a port of cp's outside bridge (one L2
+// segment with cp), holder, cgroup root, containerd, kubelet and
+// kube-proxy. On error everything it made is already torn down.
+func startWorker(cp *node, name, ip string) (*node, error) {
+	n := newNode(cp.cfg, name, ip, cp, cp.logf)
+	n.pki = cp.pki
+	n.logf("node %s: worker %s at %s, dir %s, netns %s", n.id, name, ip, n.dir, n.netns)
+	return n, n.bringUp([]step{
+		{"network namespace", n.setupNetwork},
+		{"mount namespace holder", n.startHolder},
+		{"cgroup root", n.makeCgroups},
+		{"kubeconfig", func() error {
+			n.kubecfg = filepath.Join(n.dir, "kubeconfig")
+			return n.pki.kubeconfig(n.kubecfg, "https://"+nodeIP+":6443")
+		}},
+		{"containerd", n.startContainerd},
+		{"images", n.importImages},
+		{"kubelet", n.startKubelet},
+		{"kube-proxy", n.startKubeProxy},
+	})
+}
+
+// bringUp runs steps in order; on error it dumps the logs and tears down
+// what was made.
+func (n *node) bringUp(steps []step) (err error) {
+	defer func() {
+		if err != nil {
+			n.dumpLogs()
+			n.stop()
+		}
+	}()
+	if err := os.MkdirAll(n.dir, 0o755); err != nil {
+		return err
 	}
 	for _, s := range steps {
 		start := time.Now()
 		if err := s.fn(); err != nil {
-			return n, fmt.Errorf("%s: %w", s.what, err)
+			return fmt.Errorf("%s: %w", s.what, err)
 		}
-		logf("node %s: %s up (%.1f s)", id, s.what, time.Since(start).Seconds())
+		n.logf("node %s: %s up (%.1f s)", n.id, s.what, time.Since(start).Seconds())
 	}
-	return n, nil
+	return nil
 }
 
 // startOutsideServer runs nst-echo in the outside netns: what pods reach
@@ -141,23 +191,35 @@ func (n *node) startOutsideServer() error {
 	})
 }
 
+// setupNetwork makes the node's netns with eth0 at n.ip, a port of the
+// bridge in the outside netns (the first node makes both; a worker joins
+// the first node's bridge).
 func (n *node) setupNetwork() error {
-	cmds := [][]string{
+	var cmds [][]string
+	out := n.outNetns
+	if n.cp == nil {
+		cmds = [][]string{
+			{"ip", "netns", "add", out},
+			{"ip", "-n", out, "link", "set", "lo", "up"},
+			{"ip", "-n", out, "link", "add", "br0", "address", outsideMAC, "type", "bridge"},
+			{"ip", "-n", out, "addr", "add", outsideIP + "/24", "dev", "br0"},
+			{"ip", "-n", out, "link", "set", "br0", "up"},
+		}
+	} else {
+		out = n.cp.outNetns
+	}
+	cmds = append(cmds, [][]string{
 		{"ip", "netns", "add", n.netns},
-		{"ip", "netns", "add", n.outNetns},
-		{"ip", "link", "add", "nstk" + n.id, "netns", n.netns, "type", "veth", "peer", "name", "nsto" + n.id, "netns", n.outNetns},
+		{"ip", "link", "add", "nstk" + n.id, "netns", n.netns, "type", "veth", "peer", "name", "nsto" + n.id, "netns", out},
 		{"ip", "-n", n.netns, "link", "set", "nstk" + n.id, "name", "eth0"},
-		{"ip", "-n", n.outNetns, "link", "set", "nsto" + n.id, "name", "eth0"},
-		{"ip", "-n", n.netns, "addr", "add", nodeIP + "/24", "dev", "eth0"},
-		{"ip", "-n", n.outNetns, "addr", "add", outsideIP + "/24", "dev", "eth0"},
+		{"ip", "-n", out, "link", "set", "nsto" + n.id, "master", "br0", "up"},
+		{"ip", "-n", n.netns, "addr", "add", n.ip + "/24", "dev", "eth0"},
 		{"ip", "-n", n.netns, "link", "set", "lo", "up"},
-		{"ip", "-n", n.outNetns, "link", "set", "lo", "up"},
 		{"ip", "-n", n.netns, "link", "set", "eth0", "up"},
-		{"ip", "-n", n.outNetns, "link", "set", "eth0", "up"},
 		{"ip", "-n", n.netns, "route", "add", "default", "via", outsideIP},
 		{"ip", "netns", "exec", n.netns, "sysctl", "-qw", "net.ipv4.tcp_keepalive_time=" + keepaliveNode},
 		{"ip", "netns", "exec", n.netns, "iptables", "-P", "FORWARD", n.cfg.forward},
-	}
+	}...)
 	for _, c := range cmds {
 		if _, err := sh(c[0], c[1:]...); err != nil {
 			return err
@@ -542,20 +604,20 @@ syncFrequency: 10s
 		return err
 	}
 	p, err := n.spawn("kubelet", nil, n.bin("kubelet"), "--config="+conf, "--kubeconfig="+n.kubecfg,
-		"--container-runtime-endpoint=unix://"+n.sock(), "--root-dir="+kdir, "--hostname-override="+nodeName,
-		"--node-ip="+nodeIP, "--cert-dir="+filepath.Join(kdir, "pki"))
+		"--container-runtime-endpoint=unix://"+n.sock(), "--root-dir="+kdir, "--hostname-override="+n.name,
+		"--node-ip="+n.ip, "--cert-dir="+filepath.Join(kdir, "pki"))
 	if err != nil {
 		return err
 	}
 	return waitFor("node registered with a pod CIDR", 2*time.Minute, p, func() (bool, error) {
-		out, err := n.kubectl("get", "node", nodeName, "-o", "jsonpath={.spec.podCIDR}")
+		out, err := n.kubectl("get", "node", n.name, "-o", "jsonpath={.spec.podCIDR}")
 		return err == nil && out != "", err
 	})
 }
 
 func (n *node) startKubeProxy() error {
 	p, err := n.spawn("kube-proxy", nil, n.bin("kube-proxy"), "--kubeconfig="+n.kubecfg,
-		"--hostname-override="+nodeName, "--proxy-mode="+n.cfg.proxyMode, "--cluster-cidr="+clusterCIDR,
+		"--hostname-override="+n.name, "--proxy-mode="+n.cfg.proxyMode, "--cluster-cidr="+clusterCIDR,
 		// Zeroes keep kube-proxy off the host-global conntrack sysctls.
 		"--conntrack-max-per-core=0", "--conntrack-tcp-timeout-established=0s", "--conntrack-tcp-timeout-close-wait=0s",
 		"--metrics-bind-address=127.0.0.1:10249", "--healthz-bind-address=127.0.0.1:10256")
@@ -587,6 +649,10 @@ func (n *node) kubectlApply(manifest string) error {
 // node's mount namespace (shims, containers), the holder, the namespaces,
 // the cgroups and the directory.
 func (n *node) stop() {
+	if n.stopped {
+		return
+	}
+	n.stopped = true
 	for i := len(n.procs) - 1; i >= 0; i-- {
 		p := n.procs[i]
 		p.cmd.Process.Signal(syscall.SIGTERM)
@@ -606,6 +672,9 @@ func (n *node) stop() {
 		n.holder.Wait()
 	}
 	for _, ns := range []string{n.netns, n.outNetns} {
+		if ns == "" {
+			continue // a worker's outside is the first node's
+		}
 		if _, err := os.Stat("/run/netns/" + ns); err == nil {
 			if _, err := sh("ip", "netns", "del", ns); err != nil {
 				n.logf("removing netns %s: %v", ns, err)

@@ -72,7 +72,7 @@ func TestK8sMarkerMatchesTheScript(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(data), "marker='"+k8sMarker+"'") {
+	if !strings.Contains(string(data), "part='"+k8sMarker+"'") {
 		t.Errorf("scripts/k8s-bench-md.sh does not write the marker %q", k8sMarker)
 	}
 }
