@@ -93,25 +93,18 @@ var podKeys = []string{"ips", "sysctl"}
 // Load parses and validates a config; envArgs is CNI_ARGS. It touches
 // nothing: checks that need the kernel (the master's MTU) run in ADD.
 func Load(raw []byte, envArgs string) (*Config, error) {
-	var f fileConf
-	if err := netconf.Decode(raw, &f, pluginKeys...); err != nil {
+	c, f, err := parse(raw)
+	if err != nil {
 		return nil, err
 	}
-	c := fromFile(&f, raw)
-	for _, check := range []func() error{
-		c.validateRelease,
+	return netconf.Validated(c,
 		func() error { return netconf.ValidateIPAMSubnets(raw, nil, "") },
 		func() error { return oneOf("mode", c.Mode, ModeL2, ModeL3, ModeL3S) },
 		func() error { return oneOf("flag", c.Flag, FlagBridge, FlagPrivate, FlagVEPA) },
 		c.checkMTU,
 		func() error { return c.loadPodArgs(f.Args, f.RuntimeConfig, envArgs) },
 		func() error { return c.loadPrevResult(&f.NetConf) },
-	} {
-		if err := check(); err != nil {
-			return nil, err
-		}
-	}
-	return c, nil
+	)
 }
 
 // LoadRelease parses a config for DEL and GC, which validate only what
@@ -122,15 +115,8 @@ func Load(raw []byte, envArgs string) (*Config, error) {
 // business: a config ADD accepted must still release (issue 9, class 6).
 // Only the fields DEL and GC use are meaningful in the result.
 func LoadRelease(raw []byte) (*Config, error) {
-	var f fileConf
-	if err := netconf.Decode(raw, &f, pluginKeys...); err != nil {
-		return nil, err
-	}
-	c := fromFile(&f, raw)
-	if err := c.validateRelease(); err != nil {
-		return nil, err
-	}
-	return c, nil
+	c, _, err := parse(raw)
+	return c, err
 }
 
 func (c *Config) validateRelease() error {
@@ -140,9 +126,14 @@ func (c *Config) validateRelease() error {
 	return c.checkMaster()
 }
 
-// fromFile is the config as written, with the defaults applied; nothing
-// in it is validated yet.
-func fromFile(f *fileConf, raw []byte) *Config {
+// parse decodes raw (known keys, right types) into the config as written,
+// with the defaults applied, and the file it came from, after checking
+// what every verb needs (validateRelease); nothing else is validated yet.
+func parse(raw []byte) (*Config, *fileConf, error) {
+	f := &fileConf{}
+	if err := netconf.Decode(raw, f, pluginKeys...); err != nil {
+		return nil, nil, err
+	}
 	c := &Config{
 		CNIVersion: f.CNIVersion, Network: f.Name, Master: f.Master,
 		Mode: Mode(f.Mode), Flag: Flag(f.Flag), MTU: f.MTU, LinkInContainer: f.LinkInContainer,
@@ -155,7 +146,10 @@ func fromFile(f *fileConf, raw []byte) *Config {
 	if c.Flag == "" {
 		c.Flag = FlagBridge
 	}
-	return c
+	if err := c.validateRelease(); err != nil {
+		return nil, nil, err
+	}
+	return c, f, nil
 }
 
 func (c *Config) checkMaster() error {

@@ -10,25 +10,18 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
-	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/nlx"
+	"github.com/netsteer/netsteer/pkg/podns"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
 
 // kernelContainer is ContainerNet on netlink and procfs, entering the
-// container netns on a locked thread for each call.
-type kernelContainer struct {
-	// proc is /proc/sys; read and written on a thread inside the
-	// container netns, it shows that namespace's net.* values.
-	proc sysctl.FS
-}
+// container netns on a locked thread for each call; HasLink, WriteSysctls
+// and the reading behind Inspect are podns.Kernel's.
+type kernelContainer struct{ podns.Kernel }
 
 var _ ContainerNet = kernelContainer{}
-
-func (kernelContainer) HasLink(target *netns.NS, ifname string) (bool, error) {
-	return nlx.HasLink(target, ifname)
-}
 
 func (kernelContainer) AddIPVlan(spec IPVlanSpec) error {
 	target := spec.Netns
@@ -134,7 +127,7 @@ func deleteIPVlan(name, alias string) error {
 
 func (c kernelContainer) Configure(target *netns.NS, ifname string, res *current.Result) error {
 	return target.Do(func() error {
-		if err := announceAddresses(c.proc, ifname); err != nil {
+		if err := announceAddresses(c.Proc, ifname); err != nil {
 			return err
 		}
 		if err := nlx.ConfigureInterface(ifname, res); err != nil {
@@ -167,25 +160,14 @@ func announceAddresses(proc sysctl.FS, ifname string) error {
 	return nil
 }
 
-func (c kernelContainer) WriteSysctls(target *netns.NS, settings []netconf.Setting) error {
-	return target.Do(func() error { return c.proc.WriteSettings(settings) })
-}
-
 func (c kernelContainer) Inspect(target *netns.NS, ifname string, keys []sysctl.Key) (ContainerState, error) {
-	var st ContainerState
-	err := target.Do(func() error {
-		l, err := netlink.LinkByName(ifname)
-		if err != nil {
-			return err
-		}
-		st = linkState(l)
-		if st.L3, err = nlx.ReadL3(l); err != nil {
-			return err
-		}
-		st.Sysctls, err = c.proc.ReadKeys(keys)
-		return err
-	})
-	return st, err
+	l, err := c.ReadLink(target, ifname, keys)
+	if err != nil {
+		return ContainerState{}, err
+	}
+	st := linkState(l.Link)
+	st.L3, st.Sysctls = l.L3, l.Sysctls
+	return st, nil
 }
 
 func linkState(l netlink.Link) ContainerState {

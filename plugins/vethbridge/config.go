@@ -140,16 +140,14 @@ type podArgs struct {
 // node's possible CPU count, for the RPS mask, or 0 when not known (the
 // mask is then resolved where it is used). It touches nothing.
 func Load(raw []byte, envArgs string, ncpu int) (*Config, error) {
-	var f fileConf
-	if err := netconf.Decode(raw, &f, pluginKeys...); err != nil {
+	c, f, err := parse(raw)
+	if err != nil {
 		return nil, err
 	}
-	if err := rejectUnsupported(&f); err != nil {
+	if err := rejectUnsupported(f); err != nil {
 		return nil, err
 	}
-	c := fromFile(&f, raw)
-	for _, check := range []func() error{
-		c.validateRelease,
+	return netconf.Validated(c,
 		func() error { return netconf.ValidateIPAMSubnets(raw, nil, "") },
 		func() error { return validateRange("mtu", c.MTU, 0, 65535, "0 (kernel default) or 68..65535") },
 		func() error { return validateRange("vlan", c.VLAN, 0, 4094, "0..4094") },
@@ -159,15 +157,17 @@ func Load(raw []byte, envArgs string, ncpu int) (*Config, error) {
 		func() error { return c.loadNoMasq(f.NoMasqueradeCIDRs) },
 		func() error { return c.loadPodArgs(f.Args, f.RuntimeConfig, envArgs) },
 		func() error { return c.loadPrevResult(&f.NetConf) },
-	} {
-		if err := check(); err != nil {
-			return nil, err
-		}
+		func() error { return checkMinMTU(c.MTU) },
+	)
+}
+
+// checkMinMTU refuses an MTU below IPv4's minimum; 0 is the kernel's
+// default.
+func checkMinMTU(mtu int) error {
+	if mtu != 0 && mtu < 68 {
+		return cnierr.InvalidConfig("mtu", mtu, "0 (kernel default) or 68..65535")
 	}
-	if c.MTU != 0 && c.MTU < 68 {
-		return nil, cnierr.InvalidConfig("mtu", c.MTU, "0 (kernel default) or 68..65535")
-	}
-	return c, nil
+	return nil
 }
 
 // LoadRelease parses a config for DEL and GC, which validate only what
@@ -179,15 +179,8 @@ func Load(raw []byte, envArgs string, ncpu int) (*Config, error) {
 // allowlist or the node rebooted onto fewer CPUs (issue 9, class 6).
 // Only the fields DEL and GC use are meaningful in the result.
 func LoadRelease(raw []byte) (*Config, error) {
-	var f fileConf
-	if err := netconf.Decode(raw, &f, pluginKeys...); err != nil {
-		return nil, err
-	}
-	c := fromFile(&f, raw)
-	if err := c.validateRelease(); err != nil {
-		return nil, err
-	}
-	return c, nil
+	c, _, err := parse(raw)
+	return c, err
 }
 
 // validateRelease checks what every verb needs: the network's name, the
@@ -199,9 +192,14 @@ func (c *Config) validateRelease() error {
 	return netconf.ValidateLinkName("bridge", c.Bridge)
 }
 
-// fromFile is the config as written, with the defaults applied; nothing
-// in it is validated yet.
-func fromFile(f *fileConf, raw []byte) *Config {
+// parse decodes raw (known keys, right types) into the config as written,
+// with the defaults applied, and the file it came from, after checking
+// what every verb needs (validateRelease); nothing else is validated yet.
+func parse(raw []byte) (*Config, *fileConf, error) {
+	f := &fileConf{}
+	if err := netconf.Decode(raw, f, pluginKeys...); err != nil {
+		return nil, nil, err
+	}
 	c := &Config{
 		CNIVersion: f.CNIVersion, Network: f.Name, Bridge: f.Bridge,
 		IsGateway: f.IsGateway || f.IsDefaultGateway, IsDefaultGateway: f.IsDefaultGateway,
@@ -222,7 +220,10 @@ func fromFile(f *fileConf, raw []byte) *Config {
 	if c.ValidAttachments == nil {
 		c.ValidAttachments = f.DraftAttachments
 	}
-	return c
+	if err := c.validateRelease(); err != nil {
+		return nil, nil, err
+	}
+	return c, f, nil
 }
 
 func rejectUnsupported(f *fileConf) error {
