@@ -18,7 +18,7 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 BUILDINFO_LDFLAGS := -X github.com/netsteer/netsteer/pkg/buildinfo.version=$(VERSION) \
                      -X github.com/netsteer/netsteer/pkg/buildinfo.commit=$(COMMIT)
 
-.PHONY: help build deps demo test test-unit test-integration install clean
+.PHONY: help build deps demo test test-unit test-integration fnlen install clean
 help: ## list every target with what it does (this text)
 	@awk -F':[^#]*## ' '/^[a-zA-Z][a-zA-Z0-9_-]*:[^=]*## / {printf "make %-24s %s\n", $$1, $$2}' Makefile mk/*.mk
 
@@ -57,6 +57,9 @@ test-integration: build ## vethbridge integration tests in private network names
 	NST_IPMASQ_BACKEND=iptables $(GO) test -count=1 -tags integration -p 1 -timeout 15m ./integration/netns/...
 	@echo "==> integration: ipMasqBackend nftables"
 	NST_IPMASQ_BACKEND=nftables $(GO) test -count=1 -tags integration -p 1 -timeout 15m ./integration/netns/...
+
+fnlen: ## function lengths of the non-test Go code (median, count, longest; STYLE.md: median ~10, split past 40)
+	@$(GO) run ./internal/fnlen
 
 install: build ## copy our plugins into /opt/cni/bin (DESTDIR=... to change)
 	@scripts/install.sh $(DESTDIR)/opt/cni/bin

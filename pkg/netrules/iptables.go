@@ -214,35 +214,18 @@ func staleTarget(t table, r string) (string, bool) {
 // ask for (an old subnet, ipMasq switched off) or that sit before a rule
 // of the operator's, and appends the ones missing.
 func planJumps(t table, have []string) (dels, adds, why []string) {
-	ours := "-j " + t.target
-	lastForeign := -1
-	for i, r := range have {
-		if !strings.Contains(r, " -j NSTR-") {
-			lastForeign = i
-		}
-	}
+	last := lastForeign(have)
 	kept := map[string]bool{}
 	for i, r := range have {
-		if _, stale := staleTarget(t, r); stale {
-			why = append(why, fmt.Sprintf("%s rule %q jumps to a chain of an older naming", t.name, r))
-			dels = append(dels, "-D"+strings.TrimPrefix(r, "-A"))
-			continue
-		}
-		if !strings.HasSuffix(r, ours) {
-			continue
-		}
+		problem, ours := t.jumpProblem(r, t.last && i < last, kept)
 		switch {
-		case !slices.Contains(t.jumps, r):
-			why = append(why, fmt.Sprintf("%s rule %q is not in the config", t.name, r))
-		case kept[r]:
-			why = append(why, fmt.Sprintf("%s rule %q is duplicated", t.name, r))
-		case t.last && i < lastForeign:
-			why = append(why, fmt.Sprintf("%s rule %q comes before the operator's rules", t.name, r))
-		default:
+		case !ours:
+		case problem == "":
 			kept[r] = true
-			continue
+		default:
+			why = append(why, problem)
+			dels = append(dels, "-D"+strings.TrimPrefix(r, "-A"))
 		}
-		dels = append(dels, "-D"+strings.TrimPrefix(r, "-A"))
 	}
 	for _, j := range t.jumps {
 		if !kept[j] {
@@ -253,6 +236,39 @@ func planJumps(t table, have []string) (dels, adds, why []string) {
 		}
 	}
 	return dels, adds, why
+}
+
+// lastForeign is the index of the last rule of have that jumps to no
+// chain of ours (an operator's rule), or -1.
+func lastForeign(have []string) int {
+	last := -1
+	for i, r := range have {
+		if !strings.Contains(r, " -j NSTR-") {
+			last = i
+		}
+	}
+	return last
+}
+
+// jumpProblem reports whether rule r is a jump of ours (to the network's
+// chain, or to a chain of an older naming of it) and, if so, why it must
+// go, or "" to keep it. kept holds the jumps kept so far, so a duplicate
+// goes; early says r sits before an operator's rule where it must not.
+func (t table) jumpProblem(r string, early bool, kept map[string]bool) (problem string, ours bool) {
+	if _, stale := staleTarget(t, r); stale {
+		return fmt.Sprintf("%s rule %q jumps to a chain of an older naming", t.name, r), true
+	}
+	switch {
+	case !strings.HasSuffix(r, "-j "+t.target):
+		return "", false
+	case !slices.Contains(t.jumps, r):
+		return fmt.Sprintf("%s rule %q is not in the config", t.name, r), true
+	case kept[r]:
+		return fmt.Sprintf("%s rule %q is duplicated", t.name, r), true
+	case early:
+		return fmt.Sprintf("%s rule %q comes before the operator's rules", t.name, r), true
+	}
+	return "", true
 }
 
 func sortedKeys(m map[string][]string) []string {

@@ -182,30 +182,14 @@ func (c *Config) loadPodArgs(args, runtime json.RawMessage, envArgs string) erro
 	if _, err := netconf.ParseArgs(envArgs); err != nil {
 		return err
 	}
-	var namespaces struct {
-		CNI json.RawMessage `json:"cni"`
+	type pod struct {
+		Sysctl map[string]string `json:"sysctl"`
 	}
-	if !netconf.IsNull(args) {
-		// Other args namespaces belong to other plugins; only args.cni is ours.
-		if err := json.Unmarshal(args, &namespaces); err != nil {
-			return cnierr.InvalidConfig("args", string(args), err.Error())
-		}
+	fromArgs, fromRuntime, err := netconf.PodArgs[pod](args, runtime, podKeys...)
+	if err != nil {
+		return err
 	}
-	c.PodSysctls = map[string]string{}
-	for _, src := range []struct {
-		key string
-		raw json.RawMessage
-	}{{"args.cni", namespaces.CNI}, {"runtimeConfig", runtime}} {
-		var pod struct {
-			Sysctl map[string]string `json:"sysctl"`
-		}
-		if err := netconf.DecodeObject(src.key, src.raw, &pod, podKeys...); err != nil {
-			return err
-		}
-		for k, v := range pod.Sysctl {
-			c.PodSysctls[k] = v
-		}
-	}
+	c.PodSysctls = netconf.PodSysctls(fromArgs.Sysctl, fromRuntime.Sysctl)
 	return c.Sysctls.Validate("IFNAME", c.PodSysctls)
 }
 

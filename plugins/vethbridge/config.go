@@ -308,42 +308,35 @@ func (c *Config) loadPodArgs(args, runtime json.RawMessage, envArgs string) erro
 	if err != nil {
 		return err
 	}
-	// Runtimes may pass other args namespaces; only args.cni is ours.
-	var namespaces struct {
-		CNI json.RawMessage `json:"cni"`
-	}
-	if len(args) > 0 {
-		if err := json.Unmarshal(args, &namespaces); err != nil {
-			return cnierr.InvalidConfig("args", string(args), err.Error())
-		}
-	}
-	var fromArgs, fromRuntime podArgs
-	if err := netconf.DecodeObject("args.cni", namespaces.CNI, &fromArgs, podKeys...); err != nil {
+	fromArgs, fromRuntime, err := netconf.PodArgs[podArgs](args, runtime, podKeys...)
+	if err != nil {
 		return err
 	}
-	if err := netconf.DecodeObject("runtimeConfig", runtime, &fromRuntime, podKeys...); err != nil {
+	if err := c.loadMAC(string(env.MAC), fromArgs.MAC, fromRuntime.MAC); err != nil {
 		return err
 	}
-	mac := string(env.MAC)
-	for _, m := range []string{fromArgs.MAC, fromRuntime.MAC} {
+	c.PodSysctls = netconf.PodSysctls(fromArgs.Sysctl, fromRuntime.Sysctl)
+	return c.Sysctls.Validate("IFNAME", c.PodSysctls)
+}
+
+// loadMAC sets the pod's MAC from the last of macs that is not empty, in
+// increasing precedence.
+func (c *Config) loadMAC(macs ...string) error {
+	mac := ""
+	for _, m := range macs {
 		if m != "" {
 			mac = m
 		}
 	}
-	if mac != "" {
-		hw, err := net.ParseMAC(mac)
-		if err != nil || len(hw) != 6 || hw[0]&1 == 1 {
-			return cnierr.InvalidConfig("mac", mac, "must be a unicast 48-bit MAC address")
-		}
-		c.MAC = hw
+	if mac == "" {
+		return nil
 	}
-	c.PodSysctls = map[string]string{}
-	for _, m := range []map[string]string{fromArgs.Sysctl, fromRuntime.Sysctl} {
-		for k, v := range m {
-			c.PodSysctls[k] = v
-		}
+	hw, err := net.ParseMAC(mac)
+	if err != nil || len(hw) != 6 || hw[0]&1 == 1 {
+		return cnierr.InvalidConfig("mac", mac, "must be a unicast 48-bit MAC address")
 	}
-	return c.Sysctls.Validate("IFNAME", c.PodSysctls)
+	c.MAC = hw
+	return nil
 }
 
 func (c *Config) loadPrevResult(n *types.NetConf) (err error) {
