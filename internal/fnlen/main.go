@@ -126,14 +126,19 @@ func median(funcs []Func) float64 {
 // report prints the median, the count, how many pass forty lines and the
 // top longest functions.
 func report(w io.Writer, funcs []Func, top int) {
-	over := 0
-	for _, f := range funcs {
-		if f.Lines > 40 {
-			over++
-		}
-	}
-	fmt.Fprintf(w, "functions: %d  median: %.1f lines  over 40 lines: %d\n", len(funcs), median(funcs), over)
+	fmt.Fprintf(w, "functions: %d  median: %.1f lines  over 40 lines: %d\n", len(funcs), median(funcs), longerThan(funcs, 40))
 	for _, f := range funcs[:min(top, len(funcs))] {
 		fmt.Fprintf(w, "%4d  %-36s %s\n", f.Lines, f.Name, f.Pos)
 	}
+}
+
+// longerThan counts the functions of more than n lines.
+func longerThan(funcs []Func, n int) int {
+	count := 0
+	for _, f := range funcs {
+		if f.Lines > n {
+			count++
+		}
+	}
+	return count
 }

@@ -1,6 +1,7 @@
 package netconf
 
 import (
+	"cmp"
 	"fmt"
 
 	"github.com/containernetworking/cni/pkg/skel"
@@ -59,10 +60,7 @@ type Early struct {
 // request ADD would refuse half-way is so refused with nothing to roll
 // back (issue 9).
 func (e Early) Refuse(host sysctl.FS) error {
-	if err := ValidateNewIfName(e.IfName); err != nil {
-		return err
-	}
-	if err := CheckResultBounds(e.PrevResult); err != nil {
+	if err := cmp.Or(ValidateNewIfName(e.IfName), CheckResultBounds(e.PrevResult)); err != nil {
 		return err
 	}
 	if _, err := e.Sysctls.Resolve(host, e.IfName, e.PodSysctls); err != nil {

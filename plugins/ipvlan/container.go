@@ -182,26 +182,29 @@ func linkState(l netlink.Link) ContainerState {
 	return st
 }
 
+// modes and flags name the kernel's ipvlan modes and flags as the config
+// does.
+var (
+	modes = map[netlink.IPVlanMode]Mode{
+		netlink.IPVLAN_MODE_L2: ModeL2, netlink.IPVLAN_MODE_L3: ModeL3, netlink.IPVLAN_MODE_L3S: ModeL3S,
+	}
+	flags = map[netlink.IPVlanFlag]Flag{
+		netlink.IPVLAN_FLAG_BRIDGE: FlagBridge, netlink.IPVLAN_FLAG_PRIVATE: FlagPrivate, netlink.IPVLAN_FLAG_VEPA: FlagVEPA,
+	}
+)
+
+// modeOf names m as the config does, or "mode(N)" for a mode it lacks.
 func modeOf(m netlink.IPVlanMode) Mode {
-	switch m {
-	case netlink.IPVLAN_MODE_L2:
-		return ModeL2
-	case netlink.IPVLAN_MODE_L3:
-		return ModeL3
-	case netlink.IPVLAN_MODE_L3S:
-		return ModeL3S
+	if name, ok := modes[m]; ok {
+		return name
 	}
 	return Mode(fmt.Sprintf("mode(%d)", m))
 }
 
+// flagOf names f as the config does, or "flag(N)" for a flag it lacks.
 func flagOf(f netlink.IPVlanFlag) Flag {
-	switch f {
-	case netlink.IPVLAN_FLAG_BRIDGE:
-		return FlagBridge
-	case netlink.IPVLAN_FLAG_PRIVATE:
-		return FlagPrivate
-	case netlink.IPVLAN_FLAG_VEPA:
-		return FlagVEPA
+	if name, ok := flags[f]; ok {
+		return name
 	}
 	return Flag(fmt.Sprintf("flag(%d)", f))
 }
