@@ -98,14 +98,18 @@ func IsEmptyDNS(d types.DNS) bool {
 
 // ValidateRelease checks what DEL and GC need of any config to find and
 // release an attachment: the network's name, from which every derived
-// name and alias is made, and a supported cniVersion. Both plugins run
-// it for every verb; ADD and CHECK validate the rest on top, DEL and GC
+// name and alias is made, a supported cniVersion, and then the plugin's
+// own link name (the bridge, the master) with link. Both plugins run it
+// for every verb; ADD and CHECK validate the rest on top, DEL and GC
 // nothing more (issue 9, class 6: what ADD accepted, DEL must release).
-func ValidateRelease(network, cniVersion string, supported []string) error {
+func ValidateRelease(network, cniVersion string, supported []string, link func() error) error {
 	if err := ValidateName(network); err != nil {
 		return err
 	}
-	return CheckVersion(cniVersion, supported)
+	if err := CheckVersion(cniVersion, supported); err != nil {
+		return err
+	}
+	return link()
 }
 
 // PodArgs decodes what a runtime passes per pod, lowest precedence first:

@@ -69,21 +69,18 @@ func (e Early) Refuse(host sysctl.FS) error {
 	return nil
 }
 
-// IfNameFree returns ADD's answer to the lookup of CNI_IFNAME in
-// CNI_NETNS, to be called with the lookup's results
-// (IfNameFree(args)(HasLink(target, args.IfName))): a lookup error is a
+// IfNameFree is ADD's answer to the lookup of CNI_IFNAME in CNI_NETNS
+// (exists and err, as the lookup returned them): a lookup error is a
 // kernel error, an existing interface a bad CNI_IFNAME (code 4). That
 // interface is not ours, so the refusal rolls nothing back.
-func IfNameFree(args *skel.CmdArgs) func(exists bool, err error) error {
-	return func(exists bool, err error) error {
-		if err != nil {
-			return cnierr.Wrap(cnierr.Kernel, fmt.Errorf("looking up %s in %s: %w", args.IfName, args.Netns, err))
-		}
-		if exists {
-			return cnierr.InvalidEnv("CNI_IFNAME", args.IfName, "an interface of that name already exists in CNI_NETNS")
-		}
-		return nil
+func IfNameFree(args *skel.CmdArgs, exists bool, err error) error {
+	if err != nil {
+		return cnierr.Wrap(cnierr.Kernel, fmt.Errorf("looking up %s in %s: %w", args.IfName, args.Netns, err))
 	}
+	if exists {
+		return cnierr.InvalidEnv("CNI_IFNAME", args.IfName, "an interface of that name already exists in CNI_NETNS")
+	}
+	return nil
 }
 
 // InNetns is the frame of ADD and CHECK: load the config and CNI args

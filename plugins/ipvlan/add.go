@@ -66,7 +66,8 @@ func (p *Plugin) add(c *Config, args *skel.CmdArgs, target *netns.NS) (*attachme
 // preflight checks what ADD needs from the netns and the master, and
 // returns the master. It creates nothing.
 func (p *Plugin) preflight(c *Config, args *skel.CmdArgs, target *netns.NS) (Master, error) {
-	if err := netconf.IfNameFree(args)(p.Container.HasLink(target, args.IfName)); err != nil {
+	exists, err := p.Container.HasLink(target, args.IfName)
+	if err := netconf.IfNameFree(args, exists, err); err != nil {
 		return Master{}, err // not rolled back: that interface is not ours
 	}
 	if c.IPAMType == "" && (c.PrevResult == nil || len(c.PrevResult.IPs) == 0) {

@@ -119,16 +119,10 @@ func LoadRelease(raw []byte) (*Config, error) {
 	return c, err
 }
 
-func (c *Config) validateRelease() error {
-	if err := netconf.ValidateRelease(c.Network, c.CNIVersion, supportedVersions); err != nil {
-		return err
-	}
-	return c.checkMaster()
-}
-
 // parse decodes raw (known keys, right types) into the config as written,
 // with the defaults applied, and the file it came from, after checking
-// what every verb needs (validateRelease); nothing else is validated yet.
+// what every verb needs (netconf.ValidateRelease); nothing else is
+// validated yet.
 func parse(raw []byte) (*Config, *fileConf, error) {
 	f := &fileConf{}
 	if err := netconf.Decode(raw, f, pluginKeys...); err != nil {
@@ -146,7 +140,7 @@ func parse(raw []byte) (*Config, *fileConf, error) {
 	if c.Flag == "" {
 		c.Flag = FlagBridge
 	}
-	if err := c.validateRelease(); err != nil {
+	if err := netconf.ValidateRelease(c.Network, c.CNIVersion, supportedVersions, c.checkMaster); err != nil {
 		return nil, nil, err
 	}
 	return c, f, nil

@@ -48,7 +48,8 @@ func (p *Plugin) addIn(c *Config, args *skel.CmdArgs, target *netns.NS) error {
 	if err := p.refuseEarly(c, args); err != nil { // issue 9: before any side effect
 		return err
 	}
-	if err := netconf.IfNameFree(args)(p.Container.HasLink(target, args.IfName)); err != nil {
+	exists, err := p.Container.HasLink(target, args.IfName)
+	if err := netconf.IfNameFree(args, exists, err); err != nil {
 		return err
 	}
 	a, err := p.add(c, args, target)

@@ -170,31 +170,10 @@ func checkMinMTU(mtu int) error {
 	return nil
 }
 
-// LoadRelease parses a config for DEL and GC, which validate only what
-// they need to find and release an attachment: the network's name (in
-// every derived name and alias), the bridge and the IPAM plugin's config,
-// which goes to IPAM as it is. Everything else — sysctls and the per-pod
-// allowlist, rps, per-pod args, limits, prevResult — is ADD's business: a
-// config ADD accepted must still release after the operator narrowed the
-// allowlist or the node rebooted onto fewer CPUs (issue 9, class 6).
-// Only the fields DEL and GC use are meaningful in the result.
-func LoadRelease(raw []byte) (*Config, error) {
-	c, _, err := parse(raw)
-	return c, err
-}
-
-// validateRelease checks what every verb needs: the network's name, the
-// config version and the bridge's name.
-func (c *Config) validateRelease() error {
-	if err := netconf.ValidateRelease(c.Network, c.CNIVersion, supportedVersions); err != nil {
-		return err
-	}
-	return netconf.ValidateLinkName("bridge", c.Bridge)
-}
-
 // parse decodes raw (known keys, right types) into the config as written,
 // with the defaults applied, and the file it came from, after checking
-// what every verb needs (validateRelease); nothing else is validated yet.
+// what every verb needs (netconf.ValidateRelease); nothing else is
+// validated yet.
 func parse(raw []byte) (*Config, *fileConf, error) {
 	f := &fileConf{}
 	if err := netconf.Decode(raw, f, pluginKeys...); err != nil {
@@ -220,10 +199,23 @@ func parse(raw []byte) (*Config, *fileConf, error) {
 	if c.ValidAttachments == nil {
 		c.ValidAttachments = f.DraftAttachments
 	}
-	if err := c.validateRelease(); err != nil {
+	if err := netconf.ValidateRelease(c.Network, c.CNIVersion, supportedVersions, func() error { return netconf.ValidateLinkName("bridge", c.Bridge) }); err != nil {
 		return nil, nil, err
 	}
 	return c, f, nil
+}
+
+// LoadRelease parses a config for DEL and GC, which validate only what
+// they need to find and release an attachment: the network's name (in
+// every derived name and alias), the bridge and the IPAM plugin's config,
+// which goes to IPAM as it is. Everything else — sysctls and the per-pod
+// allowlist, rps, per-pod args, limits, prevResult — is ADD's business: a
+// config ADD accepted must still release after the operator narrowed the
+// allowlist or the node rebooted onto fewer CPUs (issue 9, class 6).
+// Only the fields DEL and GC use are meaningful in the result.
+func LoadRelease(raw []byte) (*Config, error) {
+	c, _, err := parse(raw)
+	return c, err
 }
 
 func rejectUnsupported(f *fileConf) error {
