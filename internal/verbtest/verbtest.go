@@ -109,3 +109,26 @@ func ReleaseAfterDrift(t *testing.T, added string, drifts []Drift, load func(con
 		})
 	}
 }
+
+// WithValidAttachments is conf (which must hold an "ipam" key) with
+// cni.dev/valid-attachments listing eth0 of each of containerIDs.
+func WithValidAttachments(conf string, containerIDs ...string) string {
+	var list []string
+	for _, id := range containerIDs {
+		list = append(list, `{"containerID": "`+id+`", "ifname": "eth0"}`)
+	}
+	return strings.Replace(conf, `"ipam"`, `"cni.dev/valid-attachments": [`+strings.Join(list, ", ")+`], "ipam"`, 1)
+}
+
+// GCKept fails t unless, after GC, the attachment stale ("<id>/<ifname>")
+// lost its reservation and valid kept its own; reserved is the fake
+// IPAM's reservations.
+func GCKept(t *testing.T, reserved map[string]string, stale, valid string) {
+	t.Helper()
+	if _, ok := reserved[stale]; ok {
+		t.Errorf("GC kept the reservation of %s, which is not valid", stale)
+	}
+	if _, ok := reserved[valid]; !ok {
+		t.Errorf("GC released the reservation of %s, which is valid", valid)
+	}
+}

@@ -109,6 +109,22 @@ func IPAMSubnets(config []byte) ([]KeyedPrefix, error) {
 	return out, nil
 }
 
+// DeclaredSubnets lists the subnets the "ipam" section declares in the
+// shapes IPAMSubnets reads, as written and unchecked, for readers that
+// must not fail over what ADD would refuse (STATUS). A section of another
+// shape declares none.
+func DeclaredSubnets(config []byte) []string {
+	var conf struct {
+		IPAM ipamShapes `json:"ipam"`
+	}
+	_ = json.Unmarshal(config, &conf) // what did decode still declares its subnets
+	var out []string
+	for _, s := range conf.IPAM.subnets() {
+		out = append(out, s.value)
+	}
+	return out
+}
+
 // ipamShapes are the keys of the reference IPAM plugins that declare
 // subnets.
 type ipamShapes struct {
