@@ -41,7 +41,7 @@ demo: deps build ## attach a namespace with conf/10-netsteer.conflist, show it w
 
 # test is the whole suite CI runs (.ci/run). Each part says what it does;
 # the parts live in mk/*.mk.
-test: deps build test-unit test-integration test-reliability test-ipvlan-vm test-netns-vm test-e2e test-k8s test-dist fuzz-short bench-quick ## every test CI runs: unit, integration (root), VM, containerd, Kubernetes, fuzz, quick bench
+test: deps build test-unit test-integration test-reliability test-ipvlan-vm test-vethbridge-vm test-e2e test-k8s test-dist fuzz-short bench-quick ## every test CI runs: unit, integration (root), VM, containerd, Kubernetes, fuzz, quick bench
 	@echo "==> all tests passed"
 
 test-unit: ## go vet, the lint checks and the unit tests (no root)
@@ -54,9 +54,9 @@ test-integration: build ## vethbridge integration tests in private network names
 	scripts/require-root.sh integration
 	@scripts/deps.sh iptables=iptables nft=nftables
 	@echo "==> integration: ipMasqBackend iptables"
-	NST_IPMASQ_BACKEND=iptables $(GO) test -count=1 -tags integration -p 1 -timeout 15m ./integration/netns/...
+	NST_IPMASQ_BACKEND=iptables $(GO) test -count=1 -tags integration -p 1 -timeout 15m ./integration/vethbridge/...
 	@echo "==> integration: ipMasqBackend nftables"
-	NST_IPMASQ_BACKEND=nftables $(GO) test -count=1 -tags integration -p 1 -timeout 15m ./integration/netns/...
+	NST_IPMASQ_BACKEND=nftables $(GO) test -count=1 -tags integration -p 1 -timeout 15m ./integration/vethbridge/...
 
 fnlen: ## function lengths of the non-test Go code (median, count, longest; STYLE.md: median ~10, split past 40)
 	@$(GO) run ./internal/fnlen
