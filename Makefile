@@ -19,7 +19,7 @@ COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 BUILDINFO_LDFLAGS := -X github.com/netsteer/netsteer/pkg/buildinfo.version=$(VERSION) \
                      -X github.com/netsteer/netsteer/pkg/buildinfo.commit=$(COMMIT)
 
-.PHONY: help build deps demo test test-unit test-integration install clean
+.PHONY: help build deps demo test test-unit test-integration fnlen install clean
 help: ## list every target with what it does (this text)
 	@awk -F':[^#]*## ' '/^[a-zA-Z][a-zA-Z0-9_-]*:[^=]*## / {printf "make %-24s %s\n", $$1, $$2}' Makefile mk/*.mk
 
@@ -42,7 +42,7 @@ demo: deps build ## attach a namespace with conf/10-netsteer.conflist, show it w
 
 # test is the whole suite CI runs (.ci/run). Each part says what it does;
 # the parts live in mk/*.mk.
-test: deps build test-unit test-integration test-reliability test-ipvlan-vm test-netns-vm test-e2e test-k8s test-dist fuzz-short bench-quick ## every test CI runs: unit, integration (root), VM, containerd, Kubernetes, fuzz, quick bench
+test: deps build test-unit test-integration test-reliability test-ipvlan-vm test-vethbridge-vm test-e2e test-k8s test-dist fuzz-short bench-quick ## every test CI runs: unit, integration (root), VM, containerd, Kubernetes, fuzz, quick bench
 	@echo "==> all tests passed"
 
 test-unit: ## go vet, the lint checks and the unit tests (no root)
@@ -55,9 +55,12 @@ test-integration: build ## vethbridge integration tests in private network names
 	scripts/require-root.sh integration
 	@scripts/deps.sh iptables=iptables nft=nftables
 	@echo "==> integration: ipMasqBackend iptables"
-	NST_IPMASQ_BACKEND=iptables $(GO) test -count=1 -tags integration -p 1 -timeout 15m ./integration/netns/...
+	NST_IPMASQ_BACKEND=iptables $(GO) test -count=1 -tags integration -p 1 -timeout 15m ./integration/vethbridge/...
 	@echo "==> integration: ipMasqBackend nftables"
-	NST_IPMASQ_BACKEND=nftables $(GO) test -count=1 -tags integration -p 1 -timeout 15m ./integration/netns/...
+	NST_IPMASQ_BACKEND=nftables $(GO) test -count=1 -tags integration -p 1 -timeout 15m ./integration/vethbridge/...
+
+fnlen: ## function lengths of the non-test Go code (median, count, longest; STYLE.md: median ~10, split past 40)
+	@$(GO) run ./internal/fnlen
 
 install: build ## copy our plugins into /opt/cni/bin and netsteer into /usr/local/bin (DESTDIR=... to change)
 	@scripts/install.sh $(DESTDIR)/opt/cni/bin $(DESTDIR)/usr/local/bin

@@ -46,13 +46,13 @@ test-vm-unit: ## unit tests of the VM harness itself
 # test-integration` runs natively. The guest gets bin/, the conf/ examples,
 # and the few host tools the tests call (sh, cat, ping, bridge, ip6tables, nft).
 space := $(subst ,, )
-NETNS_VM_FILES = $(BIN):$(CURDIR)/go.mod:$(CURDIR)/conf:/bin/sh:/usr/bin/cat:/usr/bin/ping:/usr/bin/env:/usr/sbin/bridge:/usr/sbin/nft:$(subst $(space),:,$(wildcard /usr/sbin/ip6tables*))
+VETHBRIDGE_VM_FILES = $(BIN):$(CURDIR)/go.mod:$(CURDIR)/conf:/bin/sh:/usr/bin/cat:/usr/bin/ping:/usr/bin/env:/usr/sbin/bridge:/usr/sbin/nft:$(subst $(space),:,$(wildcard /usr/sbin/ip6tables*))
 
-.PHONY: test-netns-vm
-test-netns-vm: build vmexec vm-host-tools ## the integration/netns suite inside the VM
+.PHONY: test-vethbridge-vm
+test-vethbridge-vm: build vmexec vm-host-tools ## the integration/vethbridge suite inside the VM
 	@echo "==> vethbridge namespace suite inside the VM kernel (compatibility with an older kernel)"
 	@# TestMakeInstall* drives scripts/install.sh (bash, coreutils): it tests
 	@# the script, not the kernel, and runs natively in test-integration.
-	NETSTEER_VM=always NETSTEER_VM_TIMEOUT=20m NETSTEER_VM_FILES='$(NETNS_VM_FILES)' $(GO) test -count=1 -tags integration \
-		-timeout 20m -exec $(BIN)/vmexec -skip '^TestMakeInstall' ./integration/netns/ -v
+	NETSTEER_VM=always NETSTEER_VM_TIMEOUT=20m NETSTEER_VM_FILES='$(VETHBRIDGE_VM_FILES)' $(GO) test -count=1 -tags integration \
+		-timeout 20m -exec $(BIN)/vmexec -skip '^TestMakeInstall' ./integration/vethbridge/ -v
 	@echo "==> vethbridge namespace suite passed in the VM"

@@ -101,11 +101,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 }
 
 func run(ctx context.Context, o options, stderr io.Writer) error {
-	level := slog.LevelInfo
-	if o.debug {
-		level = slog.LevelDebug
-	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := newLogger(stderr, o.debug)
 	h, err := netlink.NewHandle(unix.NETLINK_ROUTE)
 	if err != nil {
 		return fmt.Errorf("opening netlink: %w", err)
@@ -122,6 +118,21 @@ func run(ctx context.Context, o options, stderr io.Writer) error {
 		log.Info("pod routes off: deleting routes of ours", "proto", o.proto)
 		return cleanLoop(ctx, rec, status, o.resync, log)
 	}
+	return keepPodRoutes(ctx, o, rec, status, log)
+}
+
+// newLogger logs text to stderr, at debug level when debug is set.
+func newLogger(stderr io.Writer, debug bool) *slog.Logger {
+	level := slog.LevelInfo
+	if debug {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// keepPodRoutes runs the agent: a route to every peer node's pod CIDRs,
+// kept in step with the Node objects until ctx ends.
+func keepPodRoutes(ctx context.Context, o options, rec *podroutes.Reconciler, status *podroutes.Status, log *slog.Logger) error {
 	client, err := newClient(o.kubeconfig)
 	if err != nil {
 		return err

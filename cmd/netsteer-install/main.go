@@ -145,50 +145,71 @@ func envInt(getenv func(string) string, key string) int {
 
 // run does the install: binaries first, the conflist last.
 func run(ctx context.Context, o options, stdout, stderr io.Writer) error {
-	tmpl, err := readSource(o.confTemplate, maxConfBytes)
-	if err != nil {
-		return fmt.Errorf("reading conflist template: %w", err)
-	}
-	cidrs, err := podCIDRs(ctx, o)
-	if err != nil {
-		return err
-	}
-	// Rendered before anything is installed: a bad template or CIDR must
-	// change nothing on the node.
-	conflist, err := renderConflist(string(tmpl), cidrs, o.noMasq)
-	if err != nil {
-		return err
-	}
-	bins, err := readBinaries(o.src, o.binaries)
+	in, err := readInputs(ctx, o)
 	if err != nil {
 		return err
 	}
 	// Only now, with every input valid, is anything on the node changed;
 	// first go the temp files a killed earlier run left behind.
 	for _, dir := range []string{o.dest, o.confDir} {
-		removed, err := removeStaleTemps(dir)
-		for _, name := range removed {
-			fmt.Fprintf(stderr, "netsteer-install: removed %s, left by an interrupted earlier run\n", filepath.Join(dir, name))
-		}
-		if err != nil {
+		if err := clearStaleTemps(dir, stderr); err != nil {
 			return err
 		}
 	}
-	done, err := installer{dest: o.dest, log: stderr}.installBinaries(bins)
+	done, err := installer{dest: o.dest, log: stderr}.installBinaries(in.bins)
 	fmt.Fprint(stdout, summary(done))
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(o.confDir, o.confName)
-	wrote, err := writeAtomic(path, conflist, 0o644)
+	return installConflist(filepath.Join(o.confDir, o.confName), in, stdout)
+}
+
+// inputs are what run installs, all read and checked before the node
+// changes.
+type inputs struct {
+	cidrs    []string
+	conflist []byte
+	bins     []binary
+}
+
+// readInputs reads the template, the pod CIDRs and the binaries, and
+// renders the conflist: a bad template or CIDR must change nothing on the
+// node.
+func readInputs(ctx context.Context, o options) (inputs, error) {
+	var in inputs
+	tmpl, err := readSource(o.confTemplate, maxConfBytes)
+	if err != nil {
+		return in, fmt.Errorf("reading conflist template: %w", err)
+	}
+	if in.cidrs, err = podCIDRs(ctx, o); err != nil {
+		return in, err
+	}
+	if in.conflist, err = renderConflist(string(tmpl), in.cidrs, o.noMasq); err != nil {
+		return in, err
+	}
+	in.bins, err = readBinaries(o.src, o.binaries)
+	return in, err
+}
+
+// clearStaleTemps removes the temp files an interrupted earlier run left
+// in dir, saying so on stderr.
+func clearStaleTemps(dir string, stderr io.Writer) error {
+	removed, err := removeStaleTemps(dir)
+	for _, name := range removed {
+		fmt.Fprintf(stderr, "netsteer-install: removed %s, left by an interrupted earlier run\n", filepath.Join(dir, name))
+	}
+	return err
+}
+
+// installConflist writes the conflist to path unless it already holds it,
+// and says which on stdout.
+func installConflist(path string, in inputs, stdout io.Writer) error {
+	wrote, err := writeAtomic(path, in.conflist, 0o644)
 	if err != nil {
 		return fmt.Errorf("installing conflist: %w", err)
 	}
-	state := "unchanged"
-	if wrote {
-		state = "written"
-	}
-	fmt.Fprintf(stdout, "%s: %s (pod CIDR %s)\n", path, state, strings.Join(cidrs, ","))
+	state := map[bool]string{true: "written", false: "unchanged"}[wrote]
+	fmt.Fprintf(stdout, "%s: %s (pod CIDR %s)\n", path, state, strings.Join(in.cidrs, ","))
 	return nil
 }
 

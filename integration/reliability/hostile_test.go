@@ -37,7 +37,7 @@ func sysctlConf(key, value string) func(map[string]any) {
 	return set("sysctl", map[string]string{key: value})
 }
 
-// hostileCases extends integration/netns's TestBadInputChangesNothing
+// hostileCases extends integration/vethbridge's TestBadInputChangesNothing
 // with the rest of the list.
 func hostileCases(ncpu int) []hostileCase {
 	huge := strings.Repeat("a", 1<<20)

@@ -170,3 +170,14 @@ func captureStdout(f func() error) ([]byte, error) {
 	}
 	return out, ferr
 }
+
+// Rounds runs Run rounds times, each over a fresh world built by world,
+// with the attachments c1, c2 and c3, 40 verbs and the next seed from
+// Seed: what both plugins' replay tests do.
+func Rounds(t *testing.T, rounds int, world func() Plugin) {
+	t.Helper()
+	seed := Seed(t)
+	for round := range uint64(rounds) {
+		Run(t, world(), []string{"c1", "c2", "c3"}, 40, seed+round)
+	}
+}

@@ -129,58 +129,72 @@ func (n Node) Inspect() (*Report, error) {
 	return r, nil
 }
 
-// attachments merges the cache and the host veths by (network, container, ifname).
+// attachments merges the cache and the host veths by (network, container,
+// ifname), sorted by that key.
 func (n Node) attachments(cached []cacheEntry, veths []hostVeth) []Attachment {
 	byKey := map[key]*Attachment{}
-	var order []key
 	for _, c := range cached {
-		k := key{c.Network, c.ContainerID, c.IfName}
-		a := &Attachment{
-			Network: c.Network, Plugin: c.Plugin.Type, ContainerID: c.ContainerID, IfName: c.IfName,
-			PodNamespace: c.PodNamespace, PodName: c.PodName, Netns: c.Netns, Addresses: c.Addresses,
-		}
-		if c.Plugin.Type == Vethbridge {
-			a.Bridge = c.Plugin.Bridge
-		}
-		byKey[k] = a
-		order = append(order, k)
+		byKey[key{c.Network, c.ContainerID, c.IfName}] = cachedAttachment(c)
 	}
 	for _, v := range veths {
-		k := key{v.Network, v.ContainerID, v.IfName}
-		a, ok := byKey[k]
-		if !ok {
-			a = &Attachment{Network: v.Network, Plugin: Vethbridge, ContainerID: v.ContainerID, IfName: v.IfName,
-				Problem: "not in the runtime's result cache"}
-			byKey[k] = a
-			order = append(order, k)
-		}
-		a.HostVeth, a.Bridge, a.RPS, a.Live = v.Name, v.Master, v.Queues, true
+		mergeVeth(byKey, v)
 	}
-	exists := n.NetnsExists
-	if exists == nil {
-		exists = func(p string) bool { _, err := os.Stat(p); return err == nil }
-	}
-	out := make([]Attachment, 0, len(order))
-	for _, k := range order {
-		a := byKey[k]
-		switch {
-		case a.Plugin == IPvlan:
-			a.Live = a.Netns != "" && exists(a.Netns)
-			if !a.Live {
-				a.Problem = "network namespace " + a.Netns + " is gone"
-			}
-		case !a.Live:
-			a.Problem = "host veth is gone"
-		}
-		if a.Addresses == nil {
-			a.Addresses = []string{}
-		}
+	out := make([]Attachment, 0, len(byKey))
+	for _, a := range byKey {
+		n.judge(a)
 		out = append(out, *a)
 	}
 	slices.SortFunc(out, func(a, b Attachment) int {
 		return cmp.Or(cmp.Compare(a.Network, b.Network), cmp.Compare(a.ContainerID, b.ContainerID), cmp.Compare(a.IfName, b.IfName))
 	})
 	return out
+}
+
+// cachedAttachment is an attachment as the runtime's result cache lists it.
+func cachedAttachment(c cacheEntry) *Attachment {
+	a := &Attachment{
+		Network: c.Network, Plugin: c.Plugin.Type, ContainerID: c.ContainerID, IfName: c.IfName,
+		PodNamespace: c.PodNamespace, PodName: c.PodName, Netns: c.Netns, Addresses: c.Addresses,
+	}
+	if c.Plugin.Type == Vethbridge {
+		a.Bridge = c.Plugin.Bridge
+	}
+	return a
+}
+
+// mergeVeth adds what host veth v shows to its attachment in byKey, and
+// adds the attachment when the cache does not list it.
+func mergeVeth(byKey map[key]*Attachment, v hostVeth) {
+	k := key{v.Network, v.ContainerID, v.IfName}
+	a, ok := byKey[k]
+	if !ok {
+		a = &Attachment{Network: v.Network, Plugin: Vethbridge, ContainerID: v.ContainerID, IfName: v.IfName,
+			Problem: "not in the runtime's result cache"}
+		byKey[k] = a
+	}
+	a.HostVeth, a.Bridge, a.RPS, a.Live = v.Name, v.Master, v.Queues, true
+}
+
+// judge sets whether a is live (an ipvlan attachment while its netns
+// exists, a vethbridge one while its host veth does) and, when it is not,
+// the problem.
+func (n Node) judge(a *Attachment) {
+	exists := n.NetnsExists
+	if exists == nil {
+		exists = func(p string) bool { _, err := os.Stat(p); return err == nil }
+	}
+	switch {
+	case a.Plugin == IPvlan:
+		a.Live = a.Netns != "" && exists(a.Netns)
+		if !a.Live {
+			a.Problem = "network namespace " + a.Netns + " is gone"
+		}
+	case !a.Live:
+		a.Problem = "host veth is gone"
+	}
+	if a.Addresses == nil {
+		a.Addresses = []string{}
+	}
 }
 
 // addAddress adds a reservation's address to its attachment when the

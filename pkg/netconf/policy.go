@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"sort"
@@ -97,12 +98,46 @@ func IsEmptyDNS(d types.DNS) bool {
 
 // ValidateRelease checks what DEL and GC need of any config to find and
 // release an attachment: the network's name, from which every derived
-// name and alias is made, and a supported cniVersion. Both plugins run
-// it for every verb; ADD and CHECK validate the rest on top, DEL and GC
+// name and alias is made, a supported cniVersion, and then the plugin's
+// own link name (the bridge, the master) with link. Both plugins run it
+// for every verb; ADD and CHECK validate the rest on top, DEL and GC
 // nothing more (issue 9, class 6: what ADD accepted, DEL must release).
-func ValidateRelease(network, cniVersion string, supported []string) error {
+func ValidateRelease(network, cniVersion string, supported []string, link func() error) error {
 	if err := ValidateName(network); err != nil {
 		return err
 	}
-	return CheckVersion(cniVersion, supported)
+	if err := CheckVersion(cniVersion, supported); err != nil {
+		return err
+	}
+	return link()
+}
+
+// PodArgs decodes what a runtime passes per pod, lowest precedence first:
+// args.cni (other namespaces of args belong to other plugins) and then
+// runtimeConfig, each into its own T, refusing any key outside keys by
+// name (code 2). Both plugins follow the upstream plugins' precedence:
+// CNI_ARGS, then args.cni, then runtimeConfig.
+func PodArgs[T any](args, runtime json.RawMessage, keys ...string) (fromArgs, fromRuntime T, err error) {
+	var namespaces struct {
+		CNI json.RawMessage `json:"cni"`
+	}
+	if !IsNull(args) {
+		if err := json.Unmarshal(args, &namespaces); err != nil {
+			return fromArgs, fromRuntime, cnierr.InvalidConfig("args", string(args), err.Error())
+		}
+	}
+	if err := DecodeObject("args.cni", namespaces.CNI, &fromArgs, keys...); err != nil {
+		return fromArgs, fromRuntime, err
+	}
+	err = DecodeObject("runtimeConfig", runtime, &fromRuntime, keys...)
+	return fromArgs, fromRuntime, err
+}
+
+// PodSysctls is the per-pod sysctls of args.cni and runtimeConfig, the
+// latter winning for a key both name.
+func PodSysctls(fromArgs, fromRuntime map[string]string) map[string]string {
+	out := map[string]string{}
+	maps.Copy(out, fromArgs)
+	maps.Copy(out, fromRuntime)
+	return out
 }

@@ -89,31 +89,12 @@ type KeyedPrefix struct {
 // naming it; a section of another shape is left to the IPAM plugin.
 func IPAMSubnets(config []byte) ([]KeyedPrefix, error) {
 	var conf struct {
-		IPAM struct {
-			Subnet string `json:"subnet"`
-			Ranges [][]struct {
-				Subnet string `json:"subnet"`
-			} `json:"ranges"`
-			Addresses []struct {
-				Address string `json:"address"`
-			} `json:"addresses"`
-		} `json:"ipam"`
+		IPAM ipamShapes `json:"ipam"`
 	}
 	if json.Unmarshal(config, &conf) != nil {
 		return nil, nil
 	}
-	var raw []struct{ key, value string }
-	if conf.IPAM.Subnet != "" {
-		raw = append(raw, struct{ key, value string }{"ipam.subnet", conf.IPAM.Subnet})
-	}
-	for i, set := range conf.IPAM.Ranges {
-		for j, r := range set {
-			raw = append(raw, struct{ key, value string }{fmt.Sprintf("ipam.ranges[%d][%d].subnet", i, j), r.Subnet})
-		}
-	}
-	for i, a := range conf.IPAM.Addresses {
-		raw = append(raw, struct{ key, value string }{fmt.Sprintf("ipam.addresses[%d].address", i), a.Address})
-	}
+	raw := conf.IPAM.subnets()
 	if len(raw) > MaxSubnets {
 		return nil, cnierr.InvalidConfig("ipam", fmt.Sprintf("%d subnets", len(raw)), fmt.Sprintf("more than %d subnets", MaxSubnets))
 	}
@@ -126,6 +107,54 @@ func IPAMSubnets(config []byte) ([]KeyedPrefix, error) {
 		out = append(out, KeyedPrefix{Key: r.key, Prefix: p})
 	}
 	return out, nil
+}
+
+// DeclaredSubnets lists the subnets the "ipam" section declares in the
+// shapes IPAMSubnets reads, as written and unchecked, for readers that
+// must not fail over what ADD would refuse (STATUS). A section of another
+// shape declares none.
+func DeclaredSubnets(config []byte) []string {
+	var conf struct {
+		IPAM ipamShapes `json:"ipam"`
+	}
+	_ = json.Unmarshal(config, &conf) // what did decode still declares its subnets
+	var out []string
+	for _, s := range conf.IPAM.subnets() {
+		out = append(out, s.value)
+	}
+	return out
+}
+
+// ipamShapes are the keys of the reference IPAM plugins that declare
+// subnets.
+type ipamShapes struct {
+	Subnet string `json:"subnet"`
+	Ranges [][]struct {
+		Subnet string `json:"subnet"`
+	} `json:"ranges"`
+	Addresses []struct {
+		Address string `json:"address"`
+	} `json:"addresses"`
+}
+
+// keyedValue is a subnet as written and the key it was read from.
+type keyedValue struct{ key, value string }
+
+// subnets lists the subnets as written, in config order.
+func (s ipamShapes) subnets() []keyedValue {
+	var raw []keyedValue
+	if s.Subnet != "" {
+		raw = append(raw, keyedValue{"ipam.subnet", s.Subnet})
+	}
+	for i, set := range s.Ranges {
+		for j, r := range set {
+			raw = append(raw, keyedValue{fmt.Sprintf("ipam.ranges[%d][%d].subnet", i, j), r.Subnet})
+		}
+	}
+	for i, a := range s.Addresses {
+		raw = append(raw, keyedValue{fmt.Sprintf("ipam.addresses[%d].address", i), a.Address})
+	}
+	return raw
 }
 
 // ValidateIPAMSubnets checks every subnet IPAMSubnets finds in config with

@@ -151,3 +151,15 @@ func (n *NS) do(f func() error) error {
 // runs, on the handle every step uses. main calls it before building the
 // plugin, whose IPAM client copies the environment.
 func TakeOverFromSkel() error { return os.Setenv("CNI_NETNS_OVERRIDE", "1") }
+
+// With opens path with open, runs f with the handle and closes it: the
+// frame of every verb that acts inside CNI_NETNS. An open error is
+// returned as it is (it already carries its CNI code).
+func With(open func(string) (*NS, error), path string, f func(*NS) error) error {
+	target, err := open(path)
+	if err != nil {
+		return err
+	}
+	defer target.Close()
+	return f(target)
+}

@@ -136,40 +136,63 @@ func (p Plan) RestoreInput() string {
 func PlanIPTables(s Set, peers []string, listings map[string]Listing) Plan {
 	p := Plan{input: map[string][]string{}}
 	for _, t := range s.tables(peers) {
-		l, ok := listings[t.name]
-		if !ok {
-			continue
+		if l, ok := listings[t.name]; ok {
+			p.input[t.name] = p.planTable(t, l)
 		}
-		var decl, rules, dels, adds, drops []string
-		for _, chain := range sortedKeys(t.own) {
-			want := t.own[chain]
-			switch {
-			case want == nil && l.Exists[chain]:
-				p.Missing = append(p.Missing, fmt.Sprintf("%s chain %s should not exist", t.name, chain))
-				drops = append(drops, "-F "+chain, "-X "+chain)
-			case want != nil && (!l.Exists[chain] || !slices.Equal(l.Rules[chain], want)):
-				p.Missing = append(p.Missing, fmt.Sprintf("%s chain %s differs: want %q", t.name, chain, want))
-				decl, rules = append(decl, ":"+chain+" - [0:0]"), append(rules, want...)
-			}
-		}
-		for _, chain := range sortedKeys(t.shared) {
-			want := mergeShared(l.Rules[chain], t.shared[chain])
-			if !l.Exists[chain] || !slices.Equal(l.Rules[chain], want) {
-				p.Missing = append(p.Missing, fmt.Sprintf("%s chain %s differs: want %q", t.name, chain, want))
-				decl, rules = append(decl, ":"+chain+" - [0:0]"), append(rules, want...)
-			}
-		}
-		d, a, why := planJumps(t, l.Rules[t.builtin])
-		p.Missing = append(p.Missing, why...)
-		for _, c := range renamedChains(t, l) {
-			p.Missing = append(p.Missing, fmt.Sprintf("%s chain %s of an older naming should not exist", t.name, c))
-			drops = append(drops, "-F "+c, "-X "+c)
-		}
-		dels, adds = d, a
-		p.input[t.name] = slices.Concat(decl, rules, dels, adds, drops)
 	}
 	return p
 }
+
+// planTable is the iptables-restore input that brings table t from its
+// listing l to the set's rules; what differs goes to p.Missing.
+func (p *Plan) planTable(t table, l Listing) []string {
+	var e chainEdits
+	p.planOwn(t, l, &e)
+	for _, chain := range sortedKeys(t.shared) {
+		want := mergeShared(l.Rules[chain], t.shared[chain])
+		if !l.Exists[chain] || !slices.Equal(l.Rules[chain], want) {
+			p.Missing = append(p.Missing, fmt.Sprintf("%s chain %s differs: want %q", t.name, chain, want))
+			e.rewrite(chain, want)
+		}
+	}
+	dels, adds, why := planJumps(t, l.Rules[t.builtin])
+	p.Missing = append(p.Missing, why...)
+	for _, c := range renamedChains(t, l) {
+		p.Missing = append(p.Missing, fmt.Sprintf("%s chain %s of an older naming should not exist", t.name, c))
+		e.drop(c)
+	}
+	return slices.Concat(e.decl, e.rules, dels, adds, e.drops)
+}
+
+// planOwn rewrites the chains of the network's own that differ from the
+// set and drops those the set no longer wants.
+func (p *Plan) planOwn(t table, l Listing, e *chainEdits) {
+	for _, chain := range sortedKeys(t.own) {
+		want := t.own[chain]
+		switch {
+		case want == nil && l.Exists[chain]:
+			p.Missing = append(p.Missing, fmt.Sprintf("%s chain %s should not exist", t.name, chain))
+			e.drop(chain)
+		case want != nil && (!l.Exists[chain] || !slices.Equal(l.Rules[chain], want)):
+			p.Missing = append(p.Missing, fmt.Sprintf("%s chain %s differs: want %q", t.name, chain, want))
+			e.rewrite(chain, want)
+		}
+	}
+}
+
+// chainEdits are the iptables-restore lines for whole chains, in the order
+// they must run: declarations, then rules, then (after the jumps change)
+// the chains that go.
+type chainEdits struct{ decl, rules, drops []string }
+
+// rewrite declares chain, which flushes it, and fills it with rules.
+func (e *chainEdits) rewrite(chain string, rules []string) {
+	e.decl = append(e.decl, ":"+chain+" - [0:0]")
+	e.rules = append(e.rules, rules...)
+}
+
+// drop flushes and deletes chain.
+func (e *chainEdits) drop(chain string) { e.drops = append(e.drops, "-F "+chain, "-X "+chain) }
 
 // mergeShared is the shared chain's rules: those there, plus the wanted
 // RETURNs, with the final ACCEPT last.
@@ -214,35 +237,18 @@ func staleTarget(t table, r string) (string, bool) {
 // ask for (an old subnet, ipMasq switched off) or that sit before a rule
 // of the operator's, and appends the ones missing.
 func planJumps(t table, have []string) (dels, adds, why []string) {
-	ours := "-j " + t.target
-	lastForeign := -1
-	for i, r := range have {
-		if !strings.Contains(r, " -j NSTR-") {
-			lastForeign = i
-		}
-	}
+	last := lastForeign(have)
 	kept := map[string]bool{}
 	for i, r := range have {
-		if _, stale := staleTarget(t, r); stale {
-			why = append(why, fmt.Sprintf("%s rule %q jumps to a chain of an older naming", t.name, r))
-			dels = append(dels, "-D"+strings.TrimPrefix(r, "-A"))
-			continue
-		}
-		if !strings.HasSuffix(r, ours) {
-			continue
-		}
+		problem, ours := t.jumpProblem(r, t.last && i < last, kept)
 		switch {
-		case !slices.Contains(t.jumps, r):
-			why = append(why, fmt.Sprintf("%s rule %q is not in the config", t.name, r))
-		case kept[r]:
-			why = append(why, fmt.Sprintf("%s rule %q is duplicated", t.name, r))
-		case t.last && i < lastForeign:
-			why = append(why, fmt.Sprintf("%s rule %q comes before the operator's rules", t.name, r))
-		default:
+		case !ours:
+		case problem == "":
 			kept[r] = true
-			continue
+		default:
+			why = append(why, problem)
+			dels = append(dels, "-D"+strings.TrimPrefix(r, "-A"))
 		}
-		dels = append(dels, "-D"+strings.TrimPrefix(r, "-A"))
 	}
 	for _, j := range t.jumps {
 		if !kept[j] {
@@ -253,6 +259,39 @@ func planJumps(t table, have []string) (dels, adds, why []string) {
 		}
 	}
 	return dels, adds, why
+}
+
+// lastForeign is the index of the last rule of have that jumps to no
+// chain of ours (an operator's rule), or -1.
+func lastForeign(have []string) int {
+	last := -1
+	for i, r := range have {
+		if !strings.Contains(r, " -j NSTR-") {
+			last = i
+		}
+	}
+	return last
+}
+
+// jumpProblem reports whether rule r is a jump of ours (to the network's
+// chain, or to a chain of an older naming of it) and, if so, why it must
+// go, or "" to keep it. kept holds the jumps kept so far, so a duplicate
+// goes; early says r sits before an operator's rule where it must not.
+func (t table) jumpProblem(r string, early bool, kept map[string]bool) (problem string, ours bool) {
+	if _, stale := staleTarget(t, r); stale {
+		return fmt.Sprintf("%s rule %q jumps to a chain of an older naming", t.name, r), true
+	}
+	switch {
+	case !strings.HasSuffix(r, "-j "+t.target):
+		return "", false
+	case !slices.Contains(t.jumps, r):
+		return fmt.Sprintf("%s rule %q is not in the config", t.name, r), true
+	case kept[r]:
+		return fmt.Sprintf("%s rule %q is duplicated", t.name, r), true
+	case early:
+		return fmt.Sprintf("%s rule %q comes before the operator's rules", t.name, r), true
+	}
+	return "", true
 }
 
 func sortedKeys(m map[string][]string) []string {

@@ -184,80 +184,105 @@ func (p NFTPlan) Empty() bool { return len(p.Missing) == 0 }
 func (p NFTPlan) Script() string { return strings.Join(p.lines, "\n") + "\n" }
 
 // PlanNFT compares our table with the set's rules. peers are the other
-// netsteer bridges on the node.
+// netsteer bridges on the node. Chains come before the elements that
+// jump to them.
 func PlanNFT(s Set, peers []string, st NFTState) NFTPlan {
 	var p NFTPlan
-	add := func(format string, a ...any) {
-		p.lines = append(p.lines, fmt.Sprintf(format, a...))
+	p.planTable(st)
+	want, unwanted := s.nftChains()
+	for _, c := range want {
+		p.planChain(c, st)
 	}
+	p.planBridges(bridges(s.Bridge, peers), st)
+	p.element("nets", s.Bridge, NFTFwdChain(s.Network), st)
+	masq := masqMap(s.IPv6)
+	if unwanted == "" {
+		p.element(masq, s.Bridge, NFTMasqChain(s.Network, s.IPv6), st)
+		return p
+	}
+	p.dropMasq(masq, s.Bridge, unwanted, st)
+	return p
+}
+
+// add appends one line of the script.
+func (p *NFTPlan) add(format string, a ...any) {
+	p.lines = append(p.lines, fmt.Sprintf(format, a...))
+}
+
+// planTable declares the table, the bridges set and the verdict maps;
+// "add" of an existing one is a no-op, so they are always in the script.
+func (p *NFTPlan) planTable(st NFTState) {
 	if !st.Exists {
 		p.Missing = append(p.Missing, "table inet "+Table)
 	}
-	add("add table inet %s", Table)
-	add("add set inet %s bridges { type ifname; }", Table)
+	p.add("add table inet %s", Table)
+	p.add("add set inet %s bridges { type ifname; }", Table)
 	for _, m := range []string{"nets", "masq4", "masq6"} {
-		add("add map inet %s %s { type ifname : verdict; }", Table, m)
+		p.add("add map inet %s %s { type ifname : verdict; }", Table, m)
 	}
-	// Chains first, then the elements that jump to them.
-	want, unwanted := s.nftChains()
-	for _, c := range want {
-		if c.decl != "" {
-			add("add chain inet %s %s { %s }", Table, c.name, c.decl)
-		} else {
-			add("add chain inet %s %s", Table, c.name)
-		}
-		var comments []string
-		for _, r := range c.rules {
-			comments = append(comments, ruleComment(r))
-		}
-		have, ok := st.Chains[c.name]
-		if ok && slices.Equal(have, comments) {
-			continue
-		}
-		p.Missing = append(p.Missing, fmt.Sprintf("chain %s differs: want %q", c.name, c.rules))
-		if ok {
-			add("flush chain inet %s %s", Table, c.name)
-		}
-		for _, r := range c.rules {
-			add("add rule inet %s %s %s comment %q", Table, c.name, r, ruleComment(r))
-		}
+}
+
+// planChain declares chain c and rewrites its rules unless the table
+// holds exactly them (compared by the comment that hashes each rule).
+func (p *NFTPlan) planChain(c nftChain, st NFTState) {
+	if c.decl != "" {
+		p.add("add chain inet %s %s { %s }", Table, c.name, c.decl)
+	} else {
+		p.add("add chain inet %s %s", Table, c.name)
 	}
-	for _, b := range bridges(s.Bridge, peers) {
+	var comments []string
+	for _, r := range c.rules {
+		comments = append(comments, ruleComment(r))
+	}
+	have, ok := st.Chains[c.name]
+	if ok && slices.Equal(have, comments) {
+		return
+	}
+	p.Missing = append(p.Missing, fmt.Sprintf("chain %s differs: want %q", c.name, c.rules))
+	if ok {
+		p.add("flush chain inet %s %s", Table, c.name)
+	}
+	for _, r := range c.rules {
+		p.add("add rule inet %s %s %s comment %q", Table, c.name, r, ruleComment(r))
+	}
+}
+
+// planBridges adds the bridges missing from the bridges set.
+func (p *NFTPlan) planBridges(bridges []string, st NFTState) {
+	for _, b := range bridges {
 		if _, ok := st.Elems["bridges"][b]; !ok {
 			p.Missing = append(p.Missing, fmt.Sprintf("element %q of set bridges", b))
-			add("add element inet %s bridges { %q }", Table, b)
+			p.add("add element inet %s bridges { %q }", Table, b)
 		}
 	}
-	p.element("nets", s.Bridge, NFTFwdChain(s.Network), st, add)
-	masq := masqMap(s.IPv6)
-	if unwanted == "" {
-		p.element(masq, s.Bridge, NFTMasqChain(s.Network, s.IPv6), st, add)
-		return p
-	}
-	if target, ok := st.Elems[masq][s.Bridge]; ok && target == unwanted {
-		p.Missing = append(p.Missing, fmt.Sprintf("element %q of map %s should not exist", s.Bridge, masq))
-		add("delete element inet %s %s { %q }", Table, masq, s.Bridge)
+}
+
+// dropMasq removes the masquerade the set no longer wants: bridge's
+// element of map masq when it jumps to unwanted, and the chain unwanted.
+func (p *NFTPlan) dropMasq(masq, bridge, unwanted string, st NFTState) {
+	if target, ok := st.Elems[masq][bridge]; ok && target == unwanted {
+		p.Missing = append(p.Missing, fmt.Sprintf("element %q of map %s should not exist", bridge, masq))
+		p.add("delete element inet %s %s { %q }", Table, masq, bridge)
 	}
 	if _, ok := st.Chains[unwanted]; ok {
 		p.Missing = append(p.Missing, fmt.Sprintf("chain %s should not exist", unwanted))
-		add("flush chain inet %s %s", Table, unwanted)
-		add("delete chain inet %s %s", Table, unwanted)
+		p.add("flush chain inet %s %s", Table, unwanted)
+		p.add("delete chain inet %s %s", Table, unwanted)
 	}
-	return p
 }
 
 // element makes map m send bridge to chain, replacing an element that
 // jumps elsewhere (a previous chain of the same bridge).
-func (p *NFTPlan) element(m, bridge, chain string, st NFTState, add func(string, ...any)) {
+func (p *NFTPlan) element(m, bridge, chain string, st NFTState) {
 	target, ok := st.Elems[m][bridge]
 	if ok && target == chain {
 		return
 	}
 	p.Missing = append(p.Missing, fmt.Sprintf("element %q : jump %s of map %s", bridge, chain, m))
 	if ok {
-		add("delete element inet %s %s { %q }", Table, m, bridge)
+		p.add("delete element inet %s %s { %q }", Table, m, bridge)
 	}
-	add("add element inet %s %s { %q : jump %s }", Table, m, bridge, chain)
+	p.add("add element inet %s %s { %q : jump %s }", Table, m, bridge, chain)
 }
 
 // Missing lists what of a network's nftables rules for one family is not

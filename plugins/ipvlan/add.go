@@ -32,15 +32,14 @@ type attachment struct {
 // Add is CNI ADD. Everything that can refuse the request runs first and
 // changes nothing; then the steps run in order, and any failure runs DEL.
 func (p *Plugin) Add(args *skel.CmdArgs) error {
-	c, err := p.load(args)
-	if err != nil {
-		return err
-	}
-	target, err := p.OpenNetns(args.Netns)
-	if err != nil {
-		return err
-	}
-	defer target.Close()
+	return netconf.InNetns(args, p.load, p.OpenNetns, func(c *Config, target *netns.NS) error {
+		return p.addIn(c, args, target)
+	})
+}
+
+// addIn is ADD with CNI_NETNS open: the refusals that change nothing, then
+// the steps, then the result in the config's version.
+func (p *Plugin) addIn(c *Config, args *skel.CmdArgs, target *netns.NS) error {
 	if err := p.refuseEarly(c, args); err != nil { // issue 9: before any side effect
 		return err
 	}
@@ -68,12 +67,8 @@ func (p *Plugin) add(c *Config, args *skel.CmdArgs, target *netns.NS) (*attachme
 // returns the master. It creates nothing.
 func (p *Plugin) preflight(c *Config, args *skel.CmdArgs, target *netns.NS) (Master, error) {
 	exists, err := p.Container.HasLink(target, args.IfName)
-	if err != nil {
-		return Master{}, cnierr.Wrap(cnierr.Kernel, fmt.Errorf("looking up %s in %s: %w", args.IfName, args.Netns, err))
-	}
-	if exists {
-		// Not rolled back: that interface is not ours.
-		return Master{}, cnierr.InvalidEnv("CNI_IFNAME", args.IfName, "an interface of that name already exists in CNI_NETNS")
+	if err := netconf.IfNameFree(args, exists, err); err != nil {
+		return Master{}, err // not rolled back: that interface is not ours
 	}
 	if c.IPAMType == "" && (c.PrevResult == nil || len(c.PrevResult.IPs) == 0) {
 		return Master{}, cnierr.InvalidConfig("ipam", "(absent)", "required unless chained after a plugin whose result has IPs")

@@ -93,25 +93,18 @@ var podKeys = []string{"ips", "sysctl"}
 // Load parses and validates a config; envArgs is CNI_ARGS. It touches
 // nothing: checks that need the kernel (the master's MTU) run in ADD.
 func Load(raw []byte, envArgs string) (*Config, error) {
-	var f fileConf
-	if err := netconf.Decode(raw, &f, pluginKeys...); err != nil {
+	c, f, err := parse(raw)
+	if err != nil {
 		return nil, err
 	}
-	c := fromFile(&f, raw)
-	for _, check := range []func() error{
-		c.validateRelease,
+	return netconf.Validated(c,
 		func() error { return netconf.ValidateIPAMSubnets(raw, nil, "") },
 		func() error { return oneOf("mode", c.Mode, ModeL2, ModeL3, ModeL3S) },
 		func() error { return oneOf("flag", c.Flag, FlagBridge, FlagPrivate, FlagVEPA) },
 		c.checkMTU,
 		func() error { return c.loadPodArgs(f.Args, f.RuntimeConfig, envArgs) },
 		func() error { return c.loadPrevResult(&f.NetConf) },
-	} {
-		if err := check(); err != nil {
-			return nil, err
-		}
-	}
-	return c, nil
+	)
 }
 
 // LoadRelease parses a config for DEL and GC, which validate only what
@@ -122,27 +115,19 @@ func Load(raw []byte, envArgs string) (*Config, error) {
 // business: a config ADD accepted must still release (issue 9, class 6).
 // Only the fields DEL and GC use are meaningful in the result.
 func LoadRelease(raw []byte) (*Config, error) {
-	var f fileConf
-	if err := netconf.Decode(raw, &f, pluginKeys...); err != nil {
-		return nil, err
-	}
-	c := fromFile(&f, raw)
-	if err := c.validateRelease(); err != nil {
-		return nil, err
-	}
-	return c, nil
+	c, _, err := parse(raw)
+	return c, err
 }
 
-func (c *Config) validateRelease() error {
-	if err := netconf.ValidateRelease(c.Network, c.CNIVersion, supportedVersions); err != nil {
-		return err
+// parse decodes raw (known keys, right types) into the config as written,
+// with the defaults applied, and the file it came from, after checking
+// what every verb needs (netconf.ValidateRelease); nothing else is
+// validated yet.
+func parse(raw []byte) (*Config, *fileConf, error) {
+	f := &fileConf{}
+	if err := netconf.Decode(raw, f, pluginKeys...); err != nil {
+		return nil, nil, err
 	}
-	return c.checkMaster()
-}
-
-// fromFile is the config as written, with the defaults applied; nothing
-// in it is validated yet.
-func fromFile(f *fileConf, raw []byte) *Config {
 	c := &Config{
 		CNIVersion: f.CNIVersion, Network: f.Name, Master: f.Master,
 		Mode: Mode(f.Mode), Flag: Flag(f.Flag), MTU: f.MTU, LinkInContainer: f.LinkInContainer,
@@ -155,7 +140,10 @@ func fromFile(f *fileConf, raw []byte) *Config {
 	if c.Flag == "" {
 		c.Flag = FlagBridge
 	}
-	return c
+	if err := netconf.ValidateRelease(c.Network, c.CNIVersion, supportedVersions, c.checkMaster); err != nil {
+		return nil, nil, err
+	}
+	return c, f, nil
 }
 
 func (c *Config) checkMaster() error {
@@ -188,30 +176,14 @@ func (c *Config) loadPodArgs(args, runtime json.RawMessage, envArgs string) erro
 	if _, err := netconf.ParseArgs(envArgs); err != nil {
 		return err
 	}
-	var namespaces struct {
-		CNI json.RawMessage `json:"cni"`
+	type pod struct {
+		Sysctl map[string]string `json:"sysctl"`
 	}
-	if !netconf.IsNull(args) {
-		// Other args namespaces belong to other plugins; only args.cni is ours.
-		if err := json.Unmarshal(args, &namespaces); err != nil {
-			return cnierr.InvalidConfig("args", string(args), err.Error())
-		}
+	fromArgs, fromRuntime, err := netconf.PodArgs[pod](args, runtime, podKeys...)
+	if err != nil {
+		return err
 	}
-	c.PodSysctls = map[string]string{}
-	for _, src := range []struct {
-		key string
-		raw json.RawMessage
-	}{{"args.cni", namespaces.CNI}, {"runtimeConfig", runtime}} {
-		var pod struct {
-			Sysctl map[string]string `json:"sysctl"`
-		}
-		if err := netconf.DecodeObject(src.key, src.raw, &pod, podKeys...); err != nil {
-			return err
-		}
-		for k, v := range pod.Sysctl {
-			c.PodSysctls[k] = v
-		}
-	}
+	c.PodSysctls = netconf.PodSysctls(fromArgs.Sysctl, fromRuntime.Sysctl)
 	return c.Sysctls.Validate("IFNAME", c.PodSysctls)
 }
 

@@ -10,25 +10,18 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
-	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/nlx"
+	"github.com/netsteer/netsteer/pkg/podns"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
 
 // kernelContainer is ContainerNet on netlink and procfs, entering the
-// container netns on a locked thread for each call.
-type kernelContainer struct {
-	// proc is /proc/sys; read and written on a thread inside the
-	// container netns, it shows that namespace's net.* values.
-	proc sysctl.FS
-}
+// container netns on a locked thread for each call; HasLink, WriteSysctls
+// and the reading behind Inspect are podns.Kernel's.
+type kernelContainer struct{ podns.Kernel }
 
 var _ ContainerNet = kernelContainer{}
-
-func (kernelContainer) HasLink(target *netns.NS, ifname string) (bool, error) {
-	return nlx.HasLink(target, ifname)
-}
 
 func (kernelContainer) AddIPVlan(spec IPVlanSpec) error {
 	target := spec.Netns
@@ -134,7 +127,7 @@ func deleteIPVlan(name, alias string) error {
 
 func (c kernelContainer) Configure(target *netns.NS, ifname string, res *current.Result) error {
 	return target.Do(func() error {
-		if err := announceAddresses(c.proc, ifname); err != nil {
+		if err := announceAddresses(c.Proc, ifname); err != nil {
 			return err
 		}
 		if err := nlx.ConfigureInterface(ifname, res); err != nil {
@@ -167,25 +160,14 @@ func announceAddresses(proc sysctl.FS, ifname string) error {
 	return nil
 }
 
-func (c kernelContainer) WriteSysctls(target *netns.NS, settings []netconf.Setting) error {
-	return target.Do(func() error { return c.proc.WriteSettings(settings) })
-}
-
 func (c kernelContainer) Inspect(target *netns.NS, ifname string, keys []sysctl.Key) (ContainerState, error) {
-	var st ContainerState
-	err := target.Do(func() error {
-		l, err := netlink.LinkByName(ifname)
-		if err != nil {
-			return err
-		}
-		st = linkState(l)
-		if st.L3, err = nlx.ReadL3(l); err != nil {
-			return err
-		}
-		st.Sysctls, err = c.proc.ReadKeys(keys)
-		return err
-	})
-	return st, err
+	l, err := c.ReadLink(target, ifname, keys)
+	if err != nil {
+		return ContainerState{}, err
+	}
+	st := linkState(l.Link)
+	st.L3, st.Sysctls = l.L3, l.Sysctls
+	return st, nil
 }
 
 func linkState(l netlink.Link) ContainerState {
@@ -200,26 +182,29 @@ func linkState(l netlink.Link) ContainerState {
 	return st
 }
 
+// modes and flags name the kernel's ipvlan modes and flags as the config
+// does.
+var (
+	modes = map[netlink.IPVlanMode]Mode{
+		netlink.IPVLAN_MODE_L2: ModeL2, netlink.IPVLAN_MODE_L3: ModeL3, netlink.IPVLAN_MODE_L3S: ModeL3S,
+	}
+	flags = map[netlink.IPVlanFlag]Flag{
+		netlink.IPVLAN_FLAG_BRIDGE: FlagBridge, netlink.IPVLAN_FLAG_PRIVATE: FlagPrivate, netlink.IPVLAN_FLAG_VEPA: FlagVEPA,
+	}
+)
+
+// modeOf names m as the config does, or "mode(N)" for a mode it lacks.
 func modeOf(m netlink.IPVlanMode) Mode {
-	switch m {
-	case netlink.IPVLAN_MODE_L2:
-		return ModeL2
-	case netlink.IPVLAN_MODE_L3:
-		return ModeL3
-	case netlink.IPVLAN_MODE_L3S:
-		return ModeL3S
+	if name, ok := modes[m]; ok {
+		return name
 	}
 	return Mode(fmt.Sprintf("mode(%d)", m))
 }
 
+// flagOf names f as the config does, or "flag(N)" for a flag it lacks.
 func flagOf(f netlink.IPVlanFlag) Flag {
-	switch f {
-	case netlink.IPVLAN_FLAG_BRIDGE:
-		return FlagBridge
-	case netlink.IPVLAN_FLAG_PRIVATE:
-		return FlagPrivate
-	case netlink.IPVLAN_FLAG_VEPA:
-		return FlagVEPA
+	if name, ok := flags[f]; ok {
+		return name
 	}
 	return Flag(fmt.Sprintf("flag(%d)", f))
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"slices"
 	"sort"
 	"strings"
@@ -14,11 +13,11 @@ import (
 	current "github.com/containernetworking/cni/pkg/types/100"
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
-	"github.com/netsteer/netsteer/pkg/ifstate"
 	"github.com/netsteer/netsteer/pkg/ipam/ipamtest"
 	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/nlx"
+	"github.com/netsteer/netsteer/pkg/podns/podnstest"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 	"github.com/netsteer/netsteer/pkg/sysctl/sysctltest"
 )
@@ -32,7 +31,7 @@ type fakeNode struct {
 	masters      map[string]map[string]Master // netns → name → master
 	defaultRoute map[string]string            // netns → master name
 	links        map[string]map[string]fakeLink
-	sysctls      map[string]string // netns path + ":" + key path → value
+	sysctls      podnstest.Sysctls // netns path + ":" + key path → value
 	hostProc     string            // the host's /proc/sys, a temp dir
 	ipam         *ipamtest.Fake
 	fail         map[string]error
@@ -57,7 +56,7 @@ func newFakeNode(t *testing.T, netnsPaths ...string) *fakeNode {
 	n := &fakeNode{
 		masters:      map[string]map[string]Master{"": {"nstm0": {Name: "nstm0", Index: 7, MTU: 1500, Up: true}}},
 		defaultRoute: map[string]string{"": "nstm0"},
-		links:        map[string]map[string]fakeLink{}, sysctls: map[string]string{},
+		links:        map[string]map[string]fakeLink{}, sysctls: podnstest.Fresh(netnsPaths...),
 		fail: map[string]error{},
 	}
 	n.ipam = ipamtest.New("10.23.0.0/24")
@@ -69,7 +68,6 @@ func newFakeNode(t *testing.T, netnsPaths ...string) *fakeNode {
 	}).Root
 	for _, p := range netnsPaths {
 		n.links[p] = map[string]fakeLink{}
-		n.sysctls[p+":net/ipv4/tcp_keepalive_time"] = "7200"
 	}
 	return n
 }
@@ -242,24 +240,13 @@ func (c *fakeContainer) Configure(target *netns.NS, ifname string, res *current.
 	if err := c.n.failing("Configure"); err != nil {
 		return err
 	}
-	for _, r := range res.Routes {
-		d, _ := nlx.Prefix(r.Dst)
-		gw, _ := netip.AddrFromSlice(r.GW)
-		l.Routes = append(l.Routes, ifstate.Route{Dst: d.Masked(), GW: gw.Unmap()})
-	}
+	l.Routes = append(l.Routes, podnstest.Routes(res.Routes)...)
 	links[ifname] = l
 	return nil
 }
 
 func (c *fakeContainer) WriteSysctls(target *netns.NS, settings []netconf.Setting) error {
-	netns := target.String()
-	if err := c.n.failing("WriteSysctls"); err != nil {
-		return err
-	}
-	for _, s := range settings {
-		c.n.sysctls[netns+":"+s.Key.Path()] = s.Value
-	}
-	return nil
+	return c.n.sysctls.Write(target, settings, c.n.failing("WriteSysctls"))
 }
 
 func (c *fakeContainer) Inspect(target *netns.NS, ifname string, keys []sysctl.Key) (ContainerState, error) {
@@ -274,10 +261,7 @@ func (c *fakeContainer) Inspect(target *netns.NS, ifname string, keys []sysctl.K
 	}
 	st := l.ContainerState
 	st.Addrs = slices.Clone(st.Addrs)
-	st.Sysctls = map[sysctl.Key]string{}
-	for _, k := range keys {
-		st.Sysctls[k] = c.n.sysctls[netns+":"+k.Path()]
-	}
+	st.Sysctls = c.n.sysctls.Read(target, keys)
 	return st, nil
 }
 

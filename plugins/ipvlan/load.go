@@ -8,25 +8,11 @@ import (
 
 // load parses the config and the CNI args ADD and CHECK share.
 func (p *Plugin) load(args *skel.CmdArgs) (*Config, error) {
-	c, err := Load(args.StdinData, args.Args)
-	if err != nil {
-		return nil, err
-	}
-	if err := netconf.ValidateAttachment(args.ContainerID, args.IfName); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return netconf.ForAttachment(args, func() (*Config, error) { return Load(args.StdinData, args.Args) })
 }
 
 // loadRelease parses what DEL needs to find and release the attachment
 // (see LoadRelease); CNI_ARGS is ADD's business.
 func (p *Plugin) loadRelease(args *skel.CmdArgs) (*Config, error) {
-	c, err := LoadRelease(args.StdinData)
-	if err != nil {
-		return nil, err
-	}
-	if err := netconf.ValidateAttachment(args.ContainerID, args.IfName); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return netconf.ForAttachment(args, func() (*Config, error) { return LoadRelease(args.StdinData) })
 }

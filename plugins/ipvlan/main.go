@@ -6,39 +6,27 @@
 package main
 
 import (
-	"os"
-
 	"github.com/containernetworking/cni/pkg/skel"
-	"github.com/containernetworking/cni/pkg/version"
 
-	"github.com/netsteer/netsteer/pkg/buildinfo"
 	"github.com/netsteer/netsteer/pkg/delegate"
 	"github.com/netsteer/netsteer/pkg/leases"
-	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/netns"
-	"github.com/netsteer/netsteer/pkg/oplog"
+	"github.com/netsteer/netsteer/pkg/pluginmain"
+	"github.com/netsteer/netsteer/pkg/podns"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
 
 func main() {
-	if buildinfo.PrintIfAsked("netsteer ipvlan", os.Args[1:], os.Stdout) {
-		return
-	}
-	if err := netconf.PrepareEnv(); err != nil {
-		_ = err.Print()
-		os.Exit(1)
-	}
+	pluginmain.Prepare("ipvlan")
 	p := &Plugin{
 		Masters:   kernelMasters{},
-		Container: kernelContainer{proc: sysctl.FS{Root: "/proc/sys"}},
+		Container: kernelContainer{podns.Kernel{Proc: sysctl.FS{Root: "/proc/sys"}}},
 		IPAM:      delegate.FromEnv(),
 		Leases:    leases.HostLocal{Plugins: delegate.FromEnv()},
 		Sysctl:    sysctl.FS{Root: "/proc/sys"},
 		OpenNetns: netns.Open,
 	}
-	opsLog := &oplog.Recorder{Plugin: "ipvlan", Stderr: os.Stderr}
-	p.Steps.Observe = opsLog.Step
-	skel.PluginMainFuncs(opsLog.Wrap(skel.CNIFuncs{
+	pluginmain.Serve("ipvlan", &p.Steps.Observe, skel.CNIFuncs{
 		Add: p.Add, Del: p.Del, Check: p.Check, GC: p.GC, Status: p.Status,
-	}), version.PluginSupports(supportedVersions...), buildinfo.About("netsteer ipvlan"))
+	}, supportedVersions)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
 
+	"github.com/netsteer/netsteer/internal/verbtest"
 	"github.com/netsteer/netsteer/pkg/netns"
 )
 
@@ -496,7 +497,7 @@ func TestStatus(t *testing.T) {
 func TestGCForwardsToIPAM(t *testing.T) {
 	n := newFakeNode(t)
 	p := n.plugin()
-	conf := strings.Replace(testConf, `"ipam"`, `"cni.dev/valid-attachments": [{"containerID": "c2", "ifname": "eth0"}], "ipam"`, 1)
+	conf := verbtest.WithValidAttachments(testConf, "c2")
 	if err := p.GC(&skel.CmdArgs{StdinData: []byte(conf)}); err != nil {
 		t.Fatalf("GC: %v", err)
 	}
@@ -513,12 +514,7 @@ func TestGCForwardsToIPAM(t *testing.T) {
 	if err := p.GC(&skel.CmdArgs{StdinData: []byte(conf)}); err != nil {
 		t.Fatalf("GC: %v", err)
 	}
-	if _, ok := n.ipam.Reserved["c1/eth0"]; ok {
-		t.Error("GC kept the reservation of an attachment not in the valid list")
-	}
-	if _, ok := n.ipam.Reserved["c2/eth0"]; !ok {
-		t.Error("GC released a valid attachment's reservation")
-	}
+	verbtest.GCKept(t, n.ipam.Reserved, "c1/eth0", "c2/eth0")
 	chained := `{"cniVersion": "1.1.0", "name": "unit", "type": "ipvlan"}`
 	n.ipam.GCConfs = nil
 	if err := p.GC(&skel.CmdArgs{StdinData: []byte(chained)}); err != nil || len(n.ipam.GCConfs) != 0 {

@@ -1,16 +1,16 @@
 package main
 
 import (
-	"errors"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
+
+	"github.com/netsteer/netsteer/internal/verbtest"
 )
 
 // TestRefuseEarly covers the refusals ADD makes before its first side
@@ -52,18 +52,7 @@ func TestRefuseEarly(t *testing.T) {
 			}
 			before := n.String()
 			err = p.refuseEarly(c, args)
-			var te *types.Error
-			if !errors.As(err, &te) || te.Code != tc.code {
-				t.Fatalf("refuseEarly = %v, want code %d", err, tc.code)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(te.Msg, w) {
-					t.Errorf("message %q does not name %q", te.Msg, w)
-				}
-			}
-			if after := n.String(); after != before {
-				t.Errorf("refusal changed the world:\nbefore:\n%s\nafter:\n%s", before, after)
-			}
+			verbtest.Refused(t, err, tc.code, tc.want, before, n.String())
 		})
 	}
 }

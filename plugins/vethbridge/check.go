@@ -19,24 +19,14 @@ import (
 // Check is CNI CHECK: it verifies everything ADD set, in ADD's order, and
 // the error names the first drift found.
 func (p *Plugin) Check(args *skel.CmdArgs) error {
-	c, err := p.load(args)
-	if err != nil {
-		return err
-	}
-	target, err := p.OpenNetns(args.Netns)
-	if err != nil {
-		return err
-	}
-	defer target.Close()
-	return p.check(c, args, target)
+	return netconf.InNetns(args, p.load, p.OpenNetns, func(c *Config, target *netns.NS) error {
+		return p.check(c, args, target)
+	})
 }
 
 // check verifies a validated config's attachment against the kernel.
 func (p *Plugin) check(c *Config, args *skel.CmdArgs, target *netns.NS) error {
-	if c.PrevResult == nil {
-		return cnierr.InvalidConfig("prevResult", "(absent)", "CHECK needs the result of ADD")
-	}
-	if err := netconf.CheckResultBounds(c.PrevResult); err != nil { // issue 9: bounded work
+	if err := netconf.RequirePrevResult(c.PrevResult); err != nil {
 		return err
 	}
 	for _, check := range []func(*Config, *skel.CmdArgs) error{

@@ -140,16 +140,14 @@ type podArgs struct {
 // node's possible CPU count, for the RPS mask, or 0 when not known (the
 // mask is then resolved where it is used). It touches nothing.
 func Load(raw []byte, envArgs string, ncpu int) (*Config, error) {
-	var f fileConf
-	if err := netconf.Decode(raw, &f, pluginKeys...); err != nil {
+	c, f, err := parse(raw)
+	if err != nil {
 		return nil, err
 	}
-	if err := rejectUnsupported(&f); err != nil {
+	if err := rejectUnsupported(f); err != nil {
 		return nil, err
 	}
-	c := fromFile(&f, raw)
-	for _, check := range []func() error{
-		c.validateRelease,
+	return netconf.Validated(c,
 		func() error { return netconf.ValidateIPAMSubnets(raw, nil, "") },
 		func() error { return validateRange("mtu", c.MTU, 0, 65535, "0 (kernel default) or 68..65535") },
 		func() error { return validateRange("vlan", c.VLAN, 0, 4094, "0..4094") },
@@ -159,49 +157,28 @@ func Load(raw []byte, envArgs string, ncpu int) (*Config, error) {
 		func() error { return c.loadNoMasq(f.NoMasqueradeCIDRs) },
 		func() error { return c.loadPodArgs(f.Args, f.RuntimeConfig, envArgs) },
 		func() error { return c.loadPrevResult(&f.NetConf) },
-	} {
-		if err := check(); err != nil {
-			return nil, err
-		}
-	}
-	if c.MTU != 0 && c.MTU < 68 {
-		return nil, cnierr.InvalidConfig("mtu", c.MTU, "0 (kernel default) or 68..65535")
-	}
-	return c, nil
+		func() error { return checkMinMTU(c.MTU) },
+	)
 }
 
-// LoadRelease parses a config for DEL and GC, which validate only what
-// they need to find and release an attachment: the network's name (in
-// every derived name and alias), the bridge and the IPAM plugin's config,
-// which goes to IPAM as it is. Everything else — sysctls and the per-pod
-// allowlist, rps, per-pod args, limits, prevResult — is ADD's business: a
-// config ADD accepted must still release after the operator narrowed the
-// allowlist or the node rebooted onto fewer CPUs (issue 9, class 6).
-// Only the fields DEL and GC use are meaningful in the result.
-func LoadRelease(raw []byte) (*Config, error) {
-	var f fileConf
-	if err := netconf.Decode(raw, &f, pluginKeys...); err != nil {
-		return nil, err
+// checkMinMTU refuses an MTU below IPv4's minimum; 0 is the kernel's
+// default.
+func checkMinMTU(mtu int) error {
+	if mtu != 0 && mtu < 68 {
+		return cnierr.InvalidConfig("mtu", mtu, "0 (kernel default) or 68..65535")
 	}
-	c := fromFile(&f, raw)
-	if err := c.validateRelease(); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return nil
 }
 
-// validateRelease checks what every verb needs: the network's name, the
-// config version and the bridge's name.
-func (c *Config) validateRelease() error {
-	if err := netconf.ValidateRelease(c.Network, c.CNIVersion, supportedVersions); err != nil {
-		return err
+// parse decodes raw (known keys, right types) into the config as written,
+// with the defaults applied, and the file it came from, after checking
+// what every verb needs (netconf.ValidateRelease); nothing else is
+// validated yet.
+func parse(raw []byte) (*Config, *fileConf, error) {
+	f := &fileConf{}
+	if err := netconf.Decode(raw, f, pluginKeys...); err != nil {
+		return nil, nil, err
 	}
-	return netconf.ValidateLinkName("bridge", c.Bridge)
-}
-
-// fromFile is the config as written, with the defaults applied; nothing
-// in it is validated yet.
-func fromFile(f *fileConf, raw []byte) *Config {
 	c := &Config{
 		CNIVersion: f.CNIVersion, Network: f.Name, Bridge: f.Bridge,
 		IsGateway: f.IsGateway || f.IsDefaultGateway, IsDefaultGateway: f.IsDefaultGateway,
@@ -222,7 +199,23 @@ func fromFile(f *fileConf, raw []byte) *Config {
 	if c.ValidAttachments == nil {
 		c.ValidAttachments = f.DraftAttachments
 	}
-	return c
+	if err := netconf.ValidateRelease(c.Network, c.CNIVersion, supportedVersions, func() error { return netconf.ValidateLinkName("bridge", c.Bridge) }); err != nil {
+		return nil, nil, err
+	}
+	return c, f, nil
+}
+
+// LoadRelease parses a config for DEL and GC, which validate only what
+// they need to find and release an attachment: the network's name (in
+// every derived name and alias), the bridge and the IPAM plugin's config,
+// which goes to IPAM as it is. Everything else — sysctls and the per-pod
+// allowlist, rps, per-pod args, limits, prevResult — is ADD's business: a
+// config ADD accepted must still release after the operator narrowed the
+// allowlist or the node rebooted onto fewer CPUs (issue 9, class 6).
+// Only the fields DEL and GC use are meaningful in the result.
+func LoadRelease(raw []byte) (*Config, error) {
+	c, _, err := parse(raw)
+	return c, err
 }
 
 func rejectUnsupported(f *fileConf) error {
@@ -307,42 +300,35 @@ func (c *Config) loadPodArgs(args, runtime json.RawMessage, envArgs string) erro
 	if err != nil {
 		return err
 	}
-	// Runtimes may pass other args namespaces; only args.cni is ours.
-	var namespaces struct {
-		CNI json.RawMessage `json:"cni"`
-	}
-	if len(args) > 0 {
-		if err := json.Unmarshal(args, &namespaces); err != nil {
-			return cnierr.InvalidConfig("args", string(args), err.Error())
-		}
-	}
-	var fromArgs, fromRuntime podArgs
-	if err := netconf.DecodeObject("args.cni", namespaces.CNI, &fromArgs, podKeys...); err != nil {
+	fromArgs, fromRuntime, err := netconf.PodArgs[podArgs](args, runtime, podKeys...)
+	if err != nil {
 		return err
 	}
-	if err := netconf.DecodeObject("runtimeConfig", runtime, &fromRuntime, podKeys...); err != nil {
+	if err := c.loadMAC(string(env.MAC), fromArgs.MAC, fromRuntime.MAC); err != nil {
 		return err
 	}
-	mac := string(env.MAC)
-	for _, m := range []string{fromArgs.MAC, fromRuntime.MAC} {
+	c.PodSysctls = netconf.PodSysctls(fromArgs.Sysctl, fromRuntime.Sysctl)
+	return c.Sysctls.Validate("IFNAME", c.PodSysctls)
+}
+
+// loadMAC sets the pod's MAC from the last of macs that is not empty, in
+// increasing precedence.
+func (c *Config) loadMAC(macs ...string) error {
+	mac := ""
+	for _, m := range macs {
 		if m != "" {
 			mac = m
 		}
 	}
-	if mac != "" {
-		hw, err := net.ParseMAC(mac)
-		if err != nil || len(hw) != 6 || hw[0]&1 == 1 {
-			return cnierr.InvalidConfig("mac", mac, "must be a unicast 48-bit MAC address")
-		}
-		c.MAC = hw
+	if mac == "" {
+		return nil
 	}
-	c.PodSysctls = map[string]string{}
-	for _, m := range []map[string]string{fromArgs.Sysctl, fromRuntime.Sysctl} {
-		for k, v := range m {
-			c.PodSysctls[k] = v
-		}
+	hw, err := net.ParseMAC(mac)
+	if err != nil || len(hw) != 6 || hw[0]&1 == 1 {
+		return cnierr.InvalidConfig("mac", mac, "must be a unicast 48-bit MAC address")
 	}
-	return c.Sysctls.Validate("IFNAME", c.PodSysctls)
+	c.MAC = hw
+	return nil
 }
 
 func (c *Config) loadPrevResult(n *types.NetConf) (err error) {

@@ -4,27 +4,18 @@ import (
 	"fmt"
 	"net"
 
-	"github.com/vishvananda/netlink"
-
-	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/nlx"
+	"github.com/netsteer/netsteer/pkg/podns"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 )
 
 // kernelContainer is ContainerNet on netlink and procfs, entering the
-// container netns on a locked thread for each call.
-type kernelContainer struct {
-	// proc is /proc/sys; read and written on a thread inside the
-	// container netns, it shows that namespace's net.* values.
-	proc sysctl.FS
-}
+// container netns on a locked thread for each call; HasLink, WriteSysctls
+// and the reading behind Inspect are podns.Kernel's.
+type kernelContainer struct{ podns.Kernel }
 
 var _ ContainerNet = kernelContainer{}
-
-func (kernelContainer) HasLink(target *netns.NS, ifname string) (bool, error) {
-	return nlx.HasLink(target, ifname)
-}
 
 func (c kernelContainer) Configure(target *netns.NS, ifname string, spec AddrSpec) error {
 	return target.Do(func() error {
@@ -35,7 +26,7 @@ func (c kernelContainer) Configure(target *netns.NS, ifname string, spec AddrSpe
 			if err != nil {
 				return err
 			}
-			if err := c.proc.Write(k, "0"); err != nil {
+			if err := c.Proc.Write(k, "0"); err != nil {
 				return fmt.Errorf("disabling DAD on %s: %w", ifname, err)
 			}
 		}
@@ -55,24 +46,11 @@ func hasIPv6(spec AddrSpec) bool {
 	return false
 }
 
-func (c kernelContainer) WriteSysctls(target *netns.NS, settings []netconf.Setting) error {
-	return target.Do(func() error { return c.proc.WriteSettings(settings) })
-}
-
 func (c kernelContainer) Inspect(target *netns.NS, ifname string, keys []sysctl.Key) (ContainerState, error) {
-	var st ContainerState
-	err := target.Do(func() error {
-		l, err := netlink.LinkByName(ifname)
-		if err != nil {
-			return err
-		}
-		st.MAC = l.Attrs().HardwareAddr
-		st.Up = l.Attrs().Flags&net.FlagUp != 0
-		if st.L3, err = nlx.ReadL3(l); err != nil {
-			return err
-		}
-		st.Sysctls, err = c.proc.ReadKeys(keys)
-		return err
-	})
-	return st, err
+	l, err := c.ReadLink(target, ifname, keys)
+	if err != nil {
+		return ContainerState{}, err
+	}
+	a := l.Attrs()
+	return ContainerState{MAC: a.HardwareAddr, Up: a.Flags&net.FlagUp != 0, L3: l.L3, Sysctls: l.Sysctls}, nil
 }

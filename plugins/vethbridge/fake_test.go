@@ -16,12 +16,12 @@ import (
 
 	"github.com/netsteer/netsteer/pkg/alias"
 	"github.com/netsteer/netsteer/pkg/cnierr"
-	"github.com/netsteer/netsteer/pkg/ifstate"
 	"github.com/netsteer/netsteer/pkg/ipam/ipamtest"
 	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/netrules"
 	"github.com/netsteer/netsteer/pkg/nlx"
+	"github.com/netsteer/netsteer/pkg/podns/podnstest"
 	"github.com/netsteer/netsteer/pkg/rps"
 	"github.com/netsteer/netsteer/pkg/sysctl"
 	"github.com/netsteer/netsteer/pkg/sysctl/sysctltest"
@@ -36,7 +36,7 @@ type fakeNode struct {
 	links    map[string]HostVeth // host netns, by name
 	bridges  map[string][]netip.Prefix
 	netns    map[string]map[string]ContainerState // netns path → ifname → state
-	sysctls  map[string]string                    // container sysctls: netns path + ":" + key
+	sysctls  podnstest.Sysctls                    // container sysctls: netns path + ":" + key
 	hostProc string                               // the host's /proc/sys, a temp dir
 	ipam     *ipamtest.Fake
 	rules    map[string]bool
@@ -57,7 +57,7 @@ func newFakeNode(t *testing.T, netnsPaths ...string) *fakeNode {
 	n := &fakeNode{
 		links: map[string]HostVeth{}, bridges: map[string][]netip.Prefix{},
 		netns: map[string]map[string]ContainerState{},
-		rules: map[string]bool{}, spoof: map[string]string{}, fail: map[string]error{}, sysctls: map[string]string{},
+		rules: map[string]bool{}, spoof: map[string]string{}, fail: map[string]error{}, sysctls: podnstest.Fresh(netnsPaths...),
 	}
 	n.ipam = ipamtest.New("10.22.0.0/16")
 	n.ipam.Fail = n.fail // one failure table for the whole world
@@ -70,7 +70,6 @@ func newFakeNode(t *testing.T, netnsPaths ...string) *fakeNode {
 	}).Root
 	for _, p := range netnsPaths {
 		n.netns[p] = map[string]ContainerState{}
-		n.sysctls[p+":net/ipv4/tcp_keepalive_time"] = "7200"
 	}
 	return n
 }
@@ -254,24 +253,13 @@ func (c *fakeContainer) Configure(target *netns.NS, ifname string, spec AddrSpec
 		p, _ := nlx.Prefix(ip.Address)
 		st.Addrs = append(st.Addrs, p)
 	}
-	for _, r := range spec.Result.Routes {
-		d, _ := nlx.Prefix(r.Dst)
-		gw, _ := netip.AddrFromSlice(r.GW)
-		st.Routes = append(st.Routes, ifstate.Route{Dst: d.Masked(), GW: gw.Unmap()})
-	}
+	st.Routes = append(st.Routes, podnstest.Routes(spec.Result.Routes)...)
 	c.n.netns[netns][ifname] = st
 	return nil
 }
 
 func (c *fakeContainer) WriteSysctls(target *netns.NS, settings []netconf.Setting) error {
-	netns := target.String()
-	if err := c.n.failing("WriteSysctls"); err != nil {
-		return err
-	}
-	for _, s := range settings {
-		c.n.sysctls[netns+":"+s.Key.Path()] = s.Value
-	}
-	return nil
+	return c.n.sysctls.Write(target, settings, c.n.failing("WriteSysctls"))
 }
 
 func (c *fakeContainer) Inspect(target *netns.NS, ifname string, keys []sysctl.Key) (ContainerState, error) {
@@ -280,10 +268,7 @@ func (c *fakeContainer) Inspect(target *netns.NS, ifname string, keys []sysctl.K
 	if !ok {
 		return st, errors.New("link not found")
 	}
-	st.Sysctls = map[sysctl.Key]string{}
-	for _, k := range keys {
-		st.Sysctls[k] = c.n.sysctls[netns+":"+k.Path()]
-	}
+	st.Sysctls = c.n.sysctls.Read(target, keys)
 	return st, nil
 }
 

@@ -8,6 +8,8 @@ import (
 
 	"github.com/containernetworking/cni/pkg/skel"
 	current "github.com/containernetworking/cni/pkg/types/100"
+
+	"github.com/netsteer/netsteer/internal/verbtest"
 )
 
 // A pod whose netns (and so its veth) is gone leaves only its IPAM
@@ -22,16 +24,11 @@ func TestGCReleasesReservationsWithoutVeth(t *testing.T) {
 		}
 	}
 	delete(n.links, hostVethName("unit", "c1", "eth0")) // died with its netns
-	conf := strings.Replace(testConf, `"ipam"`, `"cni.dev/valid-attachments": [{"containerID": "c2", "ifname": "eth0"}], "ipam"`, 1)
+	conf := verbtest.WithValidAttachments(testConf, "c2")
 	if err := p.GC(&skel.CmdArgs{StdinData: []byte(conf)}); err != nil {
 		t.Fatalf("GC: %v", err)
 	}
-	if _, ok := n.ipam.Reserved["c1/eth0"]; ok {
-		t.Error("GC kept the reservation of an attachment that is not valid")
-	}
-	if _, ok := n.ipam.Reserved["c2/eth0"]; !ok {
-		t.Error("GC released the reservation of a valid attachment")
-	}
+	verbtest.GCKept(t, n.ipam.Reserved, "c1/eth0", "c2/eth0")
 }
 
 // A runtime may hand a result cached by an older version to a newer

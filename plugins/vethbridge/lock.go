@@ -140,18 +140,7 @@ func stampedBridges(self string) ([]string, error) {
 // verification, and the new generation is recorded; otherwise the next
 // ADD verifies once more.
 func ensureStamped(bridge, digest string, apply func() (commits uint32, err error)) error {
-	fresh := func() (netlink.Link, uint32, bool, error) {
-		br, stamps, err := bridgeStamps(bridge)
-		if err != nil {
-			return nil, 0, false, err
-		}
-		gen, err := ruleGeneration()
-		if err != nil {
-			return nil, 0, false, err
-		}
-		return br, gen, slices.Contains(stamps, ruleStamp(digest, gen)), nil
-	}
-	if _, _, ok, err := fresh(); err != nil || ok {
+	if _, _, ok, err := stampFresh(bridge, digest); err != nil || ok {
 		return err
 	}
 	unlock, err := lockRules()
@@ -159,7 +148,7 @@ func ensureStamped(bridge, digest string, apply func() (commits uint32, err erro
 		return err
 	}
 	defer unlock()
-	br, gen, ok, err := fresh()
+	br, gen, ok, err := stampFresh(bridge, digest)
 	if err != nil || ok {
 		return err
 	}
@@ -167,15 +156,36 @@ func ensureStamped(bridge, digest string, apply func() (commits uint32, err erro
 	if err != nil {
 		return err
 	}
-	if commits > 0 {
-		after, err := ruleGeneration()
-		if err != nil {
-			return err
-		}
-		if after-gen != commits {
-			after = 0 // someone else committed too: verify again next time
-		}
-		gen = after
+	if gen, err = generationAfter(gen, commits); err != nil {
+		return err
 	}
 	return recordStamp(br, digest, ruleStamp(digest, gen))
+}
+
+// stampFresh reads the bridge, the ruleset generation and whether the
+// bridge carries the stamp of digest at that generation.
+func stampFresh(bridge, digest string) (netlink.Link, uint32, bool, error) {
+	br, stamps, err := bridgeStamps(bridge)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	gen, err := ruleGeneration()
+	if err != nil {
+		return nil, 0, false, err
+	}
+	return br, gen, slices.Contains(stamps, ruleStamp(digest, gen)), nil
+}
+
+// generationAfter is the generation to record after commits of our own
+// on top of gen: the current one when it moved by exactly that many, else
+// 0, so the next ADD verifies again (someone else committed too).
+func generationAfter(gen, commits uint32) (uint32, error) {
+	if commits == 0 {
+		return gen, nil
+	}
+	after, err := ruleGeneration()
+	if err != nil || after-gen != commits {
+		return 0, err
+	}
+	return after, nil
 }

@@ -14,19 +14,13 @@ import (
 // refuseEarly is the part of ADD's validation that needs more than the
 // config but changes nothing, run before the first side effect so that a
 // request ADD would refuse half-way is refused with nothing to roll back:
-// CNI_IFNAME must be a literal link name, prevResult within bounds, the
-// sysctls resolvable against the host (inherited keys exist, are writable
-// and stay in the pod's netns), and no IPAM subnet may contain an address
-// the node holds on a link other than the network's bridge.
+// what both plugins check (netconf.Early), then that macspoofchk can work,
+// that the bridge name is free or a bridge, and that no IPAM subnet may
+// contain an address the node holds on a link other than the bridge.
 func (p *Plugin) refuseEarly(c *Config, args *skel.CmdArgs) error {
-	if err := netconf.ValidateNewIfName(args.IfName); err != nil {
+	early := netconf.Early{IfName: args.IfName, PrevResult: c.PrevResult, Sysctls: c.Sysctls, PodSysctls: c.PodSysctls}
+	if err := early.Refuse(p.Sysctl); err != nil {
 		return err
-	}
-	if err := netconf.CheckResultBounds(c.PrevResult); err != nil {
-		return err
-	}
-	if _, err := c.Sysctls.Resolve(p.Sysctl, args.IfName, c.PodSysctls); err != nil {
-		return cnierr.Wrap(cnierr.Kernel, err)
 	}
 	if err := p.spoofCheckUsable(c); err != nil {
 		return cnierr.Wrap(cnierr.Netfilter, err)

@@ -11,17 +11,11 @@ import (
 // TestReplayConvergesFromAnyOrder runs ADD, DEL and CHECK in random
 // orders over three attachments (issue 11): see internal/replay.
 func TestReplayConvergesFromAnyOrder(t *testing.T) {
-	seed := replay.Seed(t)
-	for round := range uint64(20) {
-		ids := []string{"c1", "c2", "c3"}
+	replay.Rounds(t, 20, func() replay.Plugin {
 		n := newFakeNode(t, "/run/netns/c1", "/run/netns/c2", "/run/netns/c3")
 		p := n.plugin()
-		replay.Run(t, replay.Plugin{
-			Add: p.Add, Check: p.Check, Del: p.Del,
-			Conf:  []byte(testConf),
-			Args:  func(id string) *skel.CmdArgs { return cmdArgs(id, "/run/netns/"+id) },
-			Serve: func(id string) { n.ipam.Attachment = id + "/eth0" },
-			Owned: n.perAttachment,
-		}, ids, 40, seed+round)
-	}
+		args := func(id string) *skel.CmdArgs { return cmdArgs(id, "/run/netns/"+id) }
+		return replay.Plugin{Add: p.Add, Check: p.Check, Del: p.Del, Conf: []byte(testConf), Args: args,
+			Serve: func(id string) { n.ipam.Attachment = id + "/eth0" }, Owned: n.perAttachment}
+	})
 }

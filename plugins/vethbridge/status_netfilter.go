@@ -1,11 +1,11 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/netip"
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
+	"github.com/netsteer/netsteer/pkg/netconf"
 )
 
 // firewallStatus is STATUS's netfilter part: the backend the config
@@ -35,28 +35,7 @@ func (p *Plugin) firewallStatus(c *Config) error {
 // use. A config naming none is taken as IPv4, the family every ADD of an
 // IPAM plugin that decides for itself most likely gets.
 func ipamFamilies(raw []byte) (v4, v6 bool) {
-	var conf struct {
-		IPAM struct {
-			Subnet string `json:"subnet"`
-			Ranges [][]struct {
-				Subnet string `json:"subnet"`
-			} `json:"ranges"`
-			Addresses []struct {
-				Address string `json:"address"`
-			} `json:"addresses"`
-		} `json:"ipam"`
-	}
-	_ = json.Unmarshal(raw, &conf) // Load already accepted raw; a shape we do not know names no family
-	subnets := []string{conf.IPAM.Subnet}
-	for _, set := range conf.IPAM.Ranges {
-		for _, r := range set {
-			subnets = append(subnets, r.Subnet)
-		}
-	}
-	for _, a := range conf.IPAM.Addresses {
-		subnets = append(subnets, a.Address)
-	}
-	for _, s := range subnets {
+	for _, s := range netconf.DeclaredSubnets(raw) {
 		if p, err := netip.ParsePrefix(s); err == nil {
 			v4, v6 = v4 || p.Addr().Unmap().Is4(), v6 || !p.Addr().Unmap().Is4()
 		}

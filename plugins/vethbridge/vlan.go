@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -58,34 +59,12 @@ func (c *Config) loadVLANTrunk(raw json.RawMessage) error {
 }
 
 func (e trunkEntry) ids(key string) ([]int, error) {
-	valid := func(field string, v int) error {
-		if v < 1 || v > 4094 {
-			return cnierr.InvalidConfig(key+"."+field, v, "must be 1..4094")
-		}
-		return nil
-	}
-	var out []int
-	switch {
-	case e.MinID != nil && e.MaxID != nil:
-		if err := valid("minID", *e.MinID); err != nil {
-			return nil, err
-		}
-		if err := valid("maxID", *e.MaxID); err != nil {
-			return nil, err
-		}
-		if *e.MinID > *e.MaxID {
-			return nil, cnierr.InvalidConfig(key+".minID", *e.MinID, fmt.Sprintf("greater than maxID %d", *e.MaxID))
-		}
-		for v := *e.MinID; v <= *e.MaxID; v++ {
-			out = append(out, v)
-		}
-	case e.MinID != nil:
-		return nil, cnierr.InvalidConfig(key+".minID", *e.MinID, "maxID is missing; a range needs both")
-	case e.MaxID != nil:
-		return nil, cnierr.InvalidConfig(key+".maxID", *e.MaxID, "minID is missing; a range needs both")
+	out, err := e.rangeIDs(key)
+	if err != nil {
+		return nil, err
 	}
 	if e.ID != nil {
-		if err := valid("id", *e.ID); err != nil {
+		if err := validVLAN(key+".id", *e.ID); err != nil {
 			return nil, err
 		}
 		out = append(out, *e.ID)
@@ -94,6 +73,38 @@ func (e trunkEntry) ids(key string) ([]int, error) {
 		return nil, cnierr.InvalidConfig(key, "{}", `needs "id" or "minID" and "maxID"`)
 	}
 	return out, nil
+}
+
+// rangeIDs is minID..maxID, or nothing when neither is given; one without
+// the other is refused.
+func (e trunkEntry) rangeIDs(key string) ([]int, error) {
+	switch {
+	case e.MinID == nil && e.MaxID == nil:
+		return nil, nil
+	case e.MaxID == nil:
+		return nil, cnierr.InvalidConfig(key+".minID", *e.MinID, "maxID is missing; a range needs both")
+	case e.MinID == nil:
+		return nil, cnierr.InvalidConfig(key+".maxID", *e.MaxID, "minID is missing; a range needs both")
+	}
+	if err := cmp.Or(validVLAN(key+".minID", *e.MinID), validVLAN(key+".maxID", *e.MaxID)); err != nil {
+		return nil, err
+	}
+	if *e.MinID > *e.MaxID {
+		return nil, cnierr.InvalidConfig(key+".minID", *e.MinID, fmt.Sprintf("greater than maxID %d", *e.MaxID))
+	}
+	var out []int
+	for v := *e.MinID; v <= *e.MaxID; v++ {
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// validVLAN refuses a VLAN ID outside 1..4094, naming key.
+func validVLAN(key string, v int) error {
+	if v < 1 || v > 4094 {
+		return cnierr.InvalidConfig(key, v, "must be 1..4094")
+	}
+	return nil
 }
 
 // vlanFiltering reports whether the bridge needs VLAN filtering: as

@@ -1,6 +1,6 @@
 //go:build integration
 
-package netns
+package vethbridge
 
 import (
 	"encoding/json"
@@ -98,14 +98,14 @@ func TestForceAddress(t *testing.T) {
 }
 
 // TestAccessVLAN needs a kernel with bridge VLAN filtering; the suite also
-// runs in the VM (make test-netns-vm), whose kernel has it.
+// runs in the VM (make test-vethbridge-vm), whose kernel has it.
 func TestAccessVLAN(t *testing.T) {
 	probe := nstest.NewNetns(t, "vlanprobe")
 	if _, err := probe.TryExec("ip", "link", "add", "nstprobe", "type", "bridge", "vlan_filtering", "1"); err != nil {
 		if os.Getenv("NETSTEER_IN_VM") != "" {
 			t.Fatalf("the VM's kernel has no bridge VLAN filtering: %v", err)
 		}
-		t.Skip("this kernel has no bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING); `make test-netns-vm` runs this test on a kernel that has it")
+		t.Skip("this kernel has no bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING); `make test-vethbridge-vm` runs this test on a kernel that has it")
 	}
 	s := newSetup(t, conflist("1.1.0", "vlan", plugin("vlan", []string{"10.55.0.0/24"}, map[string]any{"vlan": 100})), 1)
 	s.add(t, 0)

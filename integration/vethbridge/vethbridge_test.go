@@ -1,9 +1,9 @@
 //go:build integration
 
-// Package netns runs the real vethbridge binary, with host-local, through
+// Package vethbridge runs the real vethbridge binary, with host-local, through
 // libcni and cnitool in namespaces each test makes, and asserts what the
 // kernel reports.
-package netns
+package vethbridge
 
 import (
 	"fmt"

@@ -1,6 +1,6 @@
 //go:build integration
 
-package netns
+package vethbridge
 
 import (
 	"slices"

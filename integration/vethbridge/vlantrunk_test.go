@@ -1,6 +1,6 @@
 //go:build integration
 
-package netns
+package vethbridge
 
 import (
 	"encoding/json"
@@ -48,7 +48,7 @@ func portVLANTable(t *testing.T, ns nstest.Netns, port string) []string {
 
 // TestVLANTrunk checks vlanTrunk and preserveDefaultVlan in what `bridge
 // vlan show` reports for the pod's port, on a kernel with bridge VLAN
-// filtering (the VM's: make test-netns-vm). On one without it (this
+// filtering (the VM's: make test-vethbridge-vm). On one without it (this
 // suite's native run), ADD must refuse the keys by name and leave nothing.
 func TestVLANTrunk(t *testing.T) {
 	filters := kernelFiltersVLANs(t)
