@@ -113,6 +113,27 @@ func (kernelContainer) DeleteIPVlan(target *netns.NS, name, alias string) error 
 	return target.Do(func() error { return deleteIPVlan(name, alias) })
 }
 
+func (kernelContainer) FindIPVlan(target *netns.NS, name, alias string) (Slave, bool, error) {
+	var s Slave
+	var found bool
+	err := target.Do(func() error {
+		l, err := netlink.LinkByName(name)
+		if nlx.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("looking up %s: %w", name, err)
+		}
+		iv, ok := l.(*netlink.IPVlan)
+		if !ok || iv.Alias != alias {
+			return nil
+		}
+		s, found = Slave{Name: iv.Name, Alias: iv.Alias, Mode: modeOf(iv.Mode), Flag: flagOf(iv.Flag)}, true
+		return nil
+	})
+	return s, found, err
+}
+
 // deleteIPVlan deletes the ipvlan called name in the current netns when
 // its alias is alias (or alias is ""); anything else of that name stays.
 func deleteIPVlan(name, alias string) error {

@@ -32,7 +32,8 @@ func (p *Plugin) Del(args *skel.CmdArgs) error {
 
 // del is also ADD's rollback, so it undoes any prefix of ADD's steps: the
 // link under either name, then the addresses. It goes on after a failure
-// so IPAM is released in every case. A nil target is a netns that is
+// so IPAM is released in every case; last, the attachment leaves the
+// master's port record. A nil target is a netns that is
 // gone, and the link went with it.
 func (p *Plugin) del(c *Config, args *skel.CmdArgs, target *netns.NS) error {
 	var errs []error
@@ -47,5 +48,7 @@ func (p *Plugin) del(c *Config, args *skel.CmdArgs, target *netns.NS) error {
 		}
 	}
 	errs = append(errs, p.ipam(c).Del())
+	me := portEntry{Network: c.Network, ContainerID: args.ContainerID, IfName: args.IfName}
+	errs = append(errs, p.Ports.prune(me.same))
 	return errors.Join(errs...)
 }

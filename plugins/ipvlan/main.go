@@ -35,6 +35,7 @@ func main() {
 		Leases:    leases.HostLocal{Plugins: delegate.FromEnv()},
 		Sysctl:    sysctl.FS{Root: "/proc/sys"},
 		OpenNetns: netns.Open,
+		Ports:     portBook{Dir: "/run/netsteer"},
 	}
 	opsLog := &oplog.Recorder{Plugin: "ipvlan", Stderr: os.Stderr}
 	p.Steps.Observe = opsLog.Step

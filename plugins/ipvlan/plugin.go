@@ -27,6 +27,9 @@ type Plugin struct {
 	// OpenNetns opens and verifies CNI_NETNS once (netns.Open); every
 	// later step gets the handle, never the path.
 	OpenNetns func(path string) (*netns.NS, error)
+	// Ports records which attachments hold each node master's ipvlan
+	// port (/run/netsteer), for the links ADD cannot see from the node.
+	Ports portBook
 	// Steps runs ADD's steps; main.go gives it the operations log's timer.
 	Steps steps.Runner
 }
@@ -55,6 +58,10 @@ type ContainerNet interface {
 	// (any alias when alias is ""). It returns nil when the link is
 	// absent or is not such an ipvlan.
 	DeleteIPVlan(target *netns.NS, name, alias string) error
+	// FindIPVlan reports the ipvlan called name in the netns when its
+	// alias is alias, with its port's mode and flag.
+	// Equivalent to: ip -n $ns -d link show $name type ipvlan
+	FindIPVlan(target *netns.NS, name, alias string) (Slave, bool, error)
 	// Configure puts res's addresses and routes on ifname and sets it up.
 	Configure(target *netns.NS, ifname string, res *current.Result) error
 	// WriteSysctls writes each setting inside the netns, in order.
