@@ -38,11 +38,17 @@ func (p *Plugin) Del(args *skel.CmdArgs) error {
 func (p *Plugin) del(c *Config, args *skel.CmdArgs, target *netns.NS) error {
 	var errs []error
 	if target != nil {
-		for _, l := range []struct{ name, alias string }{
-			{args.IfName, linkAlias(c.Network, args.ContainerID, args.IfName)},
-			{tempName(c.Network, args.ContainerID, args.IfName), ""},
+		ours := linkAlias(c.Network, args.ContainerID, args.IfName)
+		for _, l := range []struct {
+			name  string
+			owner LinkOwner
+		}{
+			{args.IfName, LinkOwner{Alias: ours}},
+			// Under the temporary name, a crashed ADD may have left it
+			// before setting the alias.
+			{tempName(c.Network, args.ContainerID, args.IfName), LinkOwner{Alias: ours, Unaliased: true}},
 		} {
-			if err := p.Container.DeleteIPVlan(target, l.name, l.alias); err != nil {
+			if err := p.Container.DeleteIPVlan(target, l.name, l.owner); err != nil {
 				errs = append(errs, fmt.Errorf("deleting ipvlan %s in %s: %w", l.name, target, err))
 			}
 		}

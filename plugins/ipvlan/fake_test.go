@@ -16,6 +16,7 @@ import (
 	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
 
+	"github.com/netsteer/netsteer/pkg/alias"
 	"github.com/netsteer/netsteer/pkg/cnierr"
 	"github.com/netsteer/netsteer/pkg/ifstate"
 	"github.com/netsteer/netsteer/pkg/ipam/ipamtest"
@@ -185,6 +186,9 @@ func (c *fakeContainer) AddIPVlan(spec IPVlanSpec) error {
 		return err
 	}
 	if l, ok := links[spec.Name]; ok && l.Kind == "ipvlan" {
+		if err := alias.Claim(spec.Name, l.Alias, spec.Alias); err != nil {
+			return err
+		}
 		delete(links, spec.Name)
 	}
 	if _, ok := links[spec.Name]; ok {
@@ -230,7 +234,7 @@ func (c *fakeContainer) Rename(target *netns.NS, from, to string) (Link, error) 
 	return Link{Name: to, MAC: l.MAC}, nil
 }
 
-func (c *fakeContainer) DeleteIPVlan(target *netns.NS, name, alias string) error {
+func (c *fakeContainer) DeleteIPVlan(target *netns.NS, name string, owner LinkOwner) error {
 	netns := target.String()
 	if err := c.n.failing("DeleteIPVlan"); err != nil {
 		return err
@@ -239,7 +243,7 @@ func (c *fakeContainer) DeleteIPVlan(target *netns.NS, name, alias string) error
 	if !ok {
 		return nil // the netns is gone
 	}
-	if l, ok := links[name]; ok && l.Kind == "ipvlan" && (alias == "" || l.Alias == alias) {
+	if l, ok := links[name]; ok && l.Kind == "ipvlan" && (l.Alias == owner.Alias || owner.Unaliased && l.Alias == "") {
 		delete(links, name)
 	}
 	return nil

@@ -54,10 +54,10 @@ type ContainerNet interface {
 	// Rename renames the link from → to and reports it.
 	// Equivalent to: ip -n $ns link set $from name $to
 	Rename(target *netns.NS, from, to string) (Link, error)
-	// DeleteIPVlan deletes the ipvlan called name when its alias is alias
-	// (any alias when alias is ""). It returns nil when the link is
-	// absent or is not such an ipvlan.
-	DeleteIPVlan(target *netns.NS, name, alias string) error
+	// DeleteIPVlan deletes the ipvlan called name when owner may (see
+	// LinkOwner). It returns nil when the link is absent, is not an
+	// ipvlan, or is another's, which stays.
+	DeleteIPVlan(target *netns.NS, name string, owner LinkOwner) error
 	// FindIPVlan reports the ipvlan called name in the netns when its
 	// alias is alias, with its port's mode and flag.
 	// Equivalent to: ip -n $ns -d link show $name type ipvlan
@@ -68,6 +68,17 @@ type ContainerNet interface {
 	WriteSysctls(target *netns.NS, settings []netconf.Setting) error
 	// Inspect reports ifname's state and the values of keys in the netns.
 	Inspect(target *netns.NS, ifname string, keys []sysctl.Key) (ContainerState, error)
+}
+
+// LinkOwner says which link of a name is ours to delete: the one whose
+// alias is Alias, and with Unaliased also one without an alias, which an
+// ADD leaves when it crashed between creating the link under its
+// temporary name and setting the alias. A link of that name carrying any
+// other alias is another attachment's whose name collides with ours
+// (issue 9, class 5).
+type LinkOwner struct {
+	Alias     string
+	Unaliased bool
 }
 
 // Master is the parent device as the kernel reports it.

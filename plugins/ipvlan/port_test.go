@@ -188,3 +188,38 @@ func TestGCPrunesOnlyItsNetworksStaleEntries(t *testing.T) {
 		t.Errorf("GC kept unit/c2: %q", got)
 	}
 }
+
+// TestTempNameOfAnotherAttachmentIsLeftAlone: a link under this
+// attachment's temporary name that carries another attachment's alias
+// (their names collide) is never deleted: DEL of ours succeeds and leaves
+// it, ADD refuses with code 104 naming both and leaves it. One without
+// an alias, which a crashed ADD of ours leaves, is ours to delete.
+func TestTempNameOfAnotherAttachmentIsLeftAlone(t *testing.T) {
+	tmp := tempName("unit", "c1", "eth0")
+	theirs := fakeLink{MTU: 1500, ContainerState: ContainerState{Kind: "ipvlan", Mode: ModeL3S, Flag: FlagPrivate, Alias: linkAlias("unit", "c9", "eth0")}}
+	n := newFakeNode(t, c1)
+	n.ipam.Attachment = "c1/eth0"
+	n.links[c1][tmp] = theirs
+	p := n.plugin()
+	before := n.String()
+	if err := p.Del(cmdArgs("c1", c1, testConf)); err != nil {
+		t.Fatalf("DEL: %v", err)
+	}
+	_, err := add(t, p, cmdArgs("c1", c1, testConf))
+	if codeOf(err) != 104 || !strings.Contains(err.Error(), "netsteer:unit:c9:eth0") || !strings.Contains(err.Error(), "netsteer:unit:c1:eth0") {
+		t.Errorf("ADD = %v (code %d), want code 104 naming both aliases", err, codeOf(err))
+	}
+	if after := n.String(); after != before {
+		t.Errorf("the other attachment's link or our state changed:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+
+	unaliased := theirs
+	unaliased.Alias = ""
+	n.links[c1][tmp] = unaliased
+	if err := p.Del(cmdArgs("c1", c1, testConf)); err != nil {
+		t.Fatalf("DEL: %v", err)
+	}
+	if _, ok := n.links[c1][tmp]; ok {
+		t.Errorf("DEL left the unaliased link a crashed ADD of ours made")
+	}
+}
