@@ -149,8 +149,15 @@ func (l *portLock) write(r portRecord) error {
 	if err != nil {
 		return err
 	}
+	// Only one writer holds the flock, so the temp name is ours; a link
+	// planted there is not followed.
 	tmp := l.data + ".tmp"
-	if err := os.WriteFile(tmp, raw, 0o600); err != nil {
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", tmp, err)
+	}
+	_, werr := f.Write(raw)
+	if err := errors.Join(werr, f.Close()); err != nil {
 		return fmt.Errorf("writing %s: %w", tmp, err)
 	}
 	if err := os.Rename(tmp, l.data); err != nil {
