@@ -113,9 +113,11 @@ func TestL2ContainersTalk(t *testing.T) {
 	assertTCP(t, b, a)
 
 	t.Run("flags", func(t *testing.T) {
-		// Distinct subnets: ipvlan refuses an address another slave of
-		// the same master holds (EADDRINUSE), whatever the network.
+		// Each flag on a master of its own: the flag belongs to the
+		// master's port, and ADD refuses one that would change it for a
+		// and b (issue 9, class 10; TestMasterPortHeldByPodsInTheirNetns).
 		for i, flag := range []string{"private", "vepa"} {
+			n := newNode(t)
 			subnet := fmt.Sprintf("10.30.%d.0/24", i+1)
 			list := n.network(t, netOpts{name: "nstl2" + flag, subnet: subnet, extra: map[string]any{"flag": flag}})
 			assertIPVlan(t, n, n.attach(t, list, flag), "l2", flag)

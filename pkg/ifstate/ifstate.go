@@ -63,7 +63,14 @@ func hasRoute(routes []Route, r *types.Route) bool {
 // CheckSysctls names the first setting whose value in have differs.
 func CheckSysctls(want []netconf.Setting, have map[sysctl.Key]string) error {
 	for _, s := range want {
-		if got := have[s.Key]; got != s.Value {
+		got, ok := have[s.Key]
+		switch {
+		case !ok && s.FromGlob:
+			continue // the pod's netns cannot take it: ADD skipped it
+		case !ok:
+			return fmt.Errorf("sysctl %s is absent or read-only in the container, want %q", s.Key, s.Value)
+		}
+		if got != s.Value {
 			return fmt.Errorf("sysctl %s in the container is %q, want %q", s.Key, got, s.Value)
 		}
 	}

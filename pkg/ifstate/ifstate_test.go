@@ -8,6 +8,9 @@ import (
 
 	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
+
+	"github.com/netsteer/netsteer/pkg/netconf"
+	"github.com/netsteer/netsteer/pkg/sysctl"
 )
 
 func TestCheckL3(t *testing.T) {
@@ -38,6 +41,31 @@ func TestCheckL3(t *testing.T) {
 			err := CheckL3(res, tc.idx, "eth0", tc.have)
 			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
 				t.Errorf("CheckL3 = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestCheckSysctlsSkipsGlobKeysThePodLacks: a key an inheritSysctls glob
+// chose that the pod's netns cannot take was skipped by ADD, so CHECK
+// skips it too; an explicit key missing there is drift, named.
+func TestCheckSysctlsSkipsGlobKeysThePodLacks(t *testing.T) {
+	kept, _ := sysctl.ParseKey("net.ipv4.tcp_keepalive_time", "eth0")
+	lacking, _ := sysctl.ParseKey("net.ipv4.tcp_newglobal", "eth0")
+	have := map[sysctl.Key]string{kept: "600"}
+	for _, tc := range []struct {
+		name string
+		want []netconf.Setting
+		err  string
+	}{
+		{"glob key absent", []netconf.Setting{{Key: kept, Value: "600"}, {Key: lacking, Value: "1", FromGlob: true}}, ""},
+		{"explicit key absent", []netconf.Setting{{Key: lacking, Value: "1"}}, "net.ipv4.tcp_newglobal is absent or read-only"},
+		{"value differs", []netconf.Setting{{Key: kept, Value: "60", FromGlob: true}}, `is "600", want "60"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckSysctls(tc.want, have)
+			if (tc.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+				t.Errorf("CheckSysctls = %v, want %q", err, tc.err)
 			}
 		})
 	}

@@ -44,10 +44,14 @@ func CheckEnv(command, ifname string) *types.Error {
 }
 
 // PrepareEnv is what both plugins' main does before skel: refuse a bad
-// CNI_IFNAME by name (CheckEnv) and take CNI_NETNS checking over from
-// skel (netns.TakeOverFromSkel).
+// CNI_IFNAME by name (CheckEnv), bound the read of the config
+// (boundStdin), and take CNI_NETNS checking over from skel
+// (netns.TakeOverFromSkel).
 func PrepareEnv() *types.Error {
 	if err := CheckEnv(os.Getenv("CNI_COMMAND"), os.Getenv("CNI_IFNAME")); err != nil {
+		return err
+	}
+	if err := boundStdin(os.Getenv("CNI_COMMAND")); err != nil {
 		return err
 	}
 	if err := netns.TakeOverFromSkel(); err != nil {

@@ -78,13 +78,13 @@ func (c SysctlConf) Resolve(host sysctl.FS, ifname string, pod map[string]string
 	}
 	var out []Setting
 	seen := map[sysctl.Key]int{}
-	add := func(k sysctl.Key, v string) {
-		if i, ok := seen[k]; ok {
-			out[i].Value = v
+	add := func(s Setting) {
+		if i, ok := seen[s.Key]; ok {
+			out[i] = s
 			return
 		}
-		seen[k] = len(out)
-		out = append(out, Setting{Key: k, Value: v})
+		seen[s.Key] = len(out)
+		out = append(out, s)
 	}
 	if len(c.InheritSysctls) > 0 {
 		inherited, err := sysctl.Inherit(host, c.InheritSysctls, ifname)
@@ -92,8 +92,9 @@ func (c SysctlConf) Resolve(host sysctl.FS, ifname string, pod map[string]string
 			// A pattern the host cannot satisfy is the config's fault.
 			return nil, cnierr.InvalidConfig("inheritSysctls", fmt.Sprint(c.InheritSysctls), err.Error())
 		}
+		literal := c.literalInherits(ifname)
 		for _, k := range sysctl.SortedKeys(inherited) {
-			add(k, inherited[k])
+			add(Setting{Key: k, Value: inherited[k], FromGlob: !literal[k]})
 		}
 	}
 	explicit, err := c.explicit(ifname, pod)
@@ -101,9 +102,25 @@ func (c SysctlConf) Resolve(host sysctl.FS, ifname string, pod map[string]string
 		return nil, err
 	}
 	for _, s := range explicit {
-		add(s.Key, s.Value)
+		add(s)
 	}
 	return out, nil
+}
+
+// literalInherits are the keys inheritSysctls names without a wildcard:
+// those must be written, and ADD fails when the pod's netns cannot take
+// one; the keys only a glob chose are skipped then (Setting.FromGlob).
+func (c SysctlConf) literalInherits(ifname string) map[sysctl.Key]bool {
+	out := map[sysctl.Key]bool{}
+	for _, p := range c.InheritSysctls {
+		if sysctl.IsPattern(p) {
+			continue
+		}
+		if k, err := sysctl.ParseKey(p, ifname); err == nil {
+			out[k] = true
+		}
+	}
+	return out
 }
 
 // explicit validates the config's and the pod's sysctl maps, in key order.

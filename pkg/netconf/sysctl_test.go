@@ -1,6 +1,9 @@
 package netconf
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -65,5 +68,48 @@ func TestInheritMissingPattern(t *testing.T) {
 	c := SysctlConf{InheritSysctls: []string{"net.ipv4.nothing_*"}}
 	if _, err := c.Resolve(hostFS(t, nil), "eth0", nil); err == nil || !strings.Contains(err.Error(), "nothing_") {
 		t.Fatalf("Resolve = %v, want an error naming the pattern", err)
+	}
+}
+
+// TestInheritGlobSkipsKeysThePodLacks: on a kernel whose host-only keys
+// the reviewed list does not know yet (here "tcp_newglobal"), a glob
+// matches one on the host that the pod's netns lacks, or shows read-only.
+// ADD skips it instead of failing half-way with code 100; a literal key
+// is still written, so it still fails when the pod lacks it.
+func TestInheritGlobSkipsKeysThePodLacks(t *testing.T) {
+	host := hostFS(t, map[string]string{
+		"net/ipv4/tcp_keepalive_time": "600", "net/ipv4/tcp_newglobal": "1", "net/ipv4/tcp_newro": "1",
+	})
+	pod := hostFS(t, map[string]string{"net/ipv4/tcp_keepalive_time": "7200", "net/ipv4/tcp_newro": "0"})
+	if err := os.Chmod(filepath.Join(pod.Root, "net/ipv4/tcp_newro"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	c := SysctlConf{InheritSysctls: []string{"net.ipv4.tcp_*"}}
+	got, err := c.Resolve(host, "eth0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, s := range got {
+		lines = append(lines, fmt.Sprintf("%s=%s glob=%v", s.Key.Path(), s.Value, s.FromGlob))
+	}
+	want := "net/ipv4/tcp_keepalive_time=600 glob=true net/ipv4/tcp_newglobal=1 glob=true net/ipv4/tcp_newro=1 glob=true"
+	if strings.Join(lines, " ") != want {
+		t.Fatalf("Resolve = %v\nwant %s", lines, want)
+	}
+	if err := pod.WriteSettings(got); err != nil {
+		t.Fatalf("writing into a pod that lacks a globbed key: %v", err)
+	}
+	have, err := pod.ReadKeys([]sysctl.Key{got[0].Key, got[1].Key, got[2].Key})
+	if err != nil || len(have) != 1 || have[got[0].Key] != "600" {
+		t.Errorf("pod after ADD = %v, %v; want tcp_keepalive_time=600 alone", have, err)
+	}
+
+	c.InheritSysctls = []string{"net.ipv4.tcp_*", "net.ipv4.tcp_newglobal"}
+	if got, err = c.Resolve(host, "eth0", nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := pod.WriteSettings(got); err == nil || !strings.Contains(err.Error(), "tcp_newglobal") {
+		t.Errorf("a literal key the pod lacks = %v, want an error naming it", err)
 	}
 }

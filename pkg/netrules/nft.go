@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+
+	"github.com/netsteer/netsteer/pkg/cnierr"
 )
 
 // The nftables rendering: one table, ours alone, shared by every network.
@@ -168,8 +170,45 @@ func nftSet(ps []netip.Prefix) string {
 }
 
 // ruleComment ties a rule to its text, so a listing shows whether the
-// chain holds exactly what we wrote.
-func ruleComment(rule string) string { return "nst:" + hash(rule)[:12] }
+// chain holds exactly what we wrote. In a network's own chain (a regular
+// chain, c.decl empty) it also names the network, "netsteer:<network>:":
+// the owner stamp CheckNFTOwners reads, as the iptables backend's jump
+// comments are. Base chains are shared, so theirs name no network.
+func (c nftChain) ruleComment(network, rule string) string {
+	if c.decl == "" {
+		return Comment(network) + ":" + hash(rule)[:12]
+	}
+	return "nst:" + hash(rule)[:12]
+}
+
+// CheckNFTOwners refuses to touch a chain of the set's network (its
+// forward chain and both masquerade chains, which ADD may flush or
+// delete) whose rules carry another network's stamp: that is what two
+// network names whose chain names collide look like, and rewriting the
+// chain would replace the other network's rules (issue 9, class 5). The
+// error, code 104, names both networks. Rules of builds before the stamp
+// name no network and are ours to rewrite.
+func CheckNFTOwners(s Set, st NFTState) error {
+	for _, chain := range []string{NFTFwdChain(s.Network), NFTMasqChain(s.Network, false), NFTMasqChain(s.Network, true)} {
+		for _, comment := range st.Chains[chain] {
+			owner, ok := nftOwnerOf(comment)
+			if ok && owner != s.Network {
+				return cnierr.Collided("nftables chain", chain, "netsteer network "+owner, "netsteer network "+s.Network)
+			}
+		}
+	}
+	return nil
+}
+
+// nftOwnerOf is the network a rule comment of a network chain names.
+func nftOwnerOf(comment string) (network string, ok bool) {
+	rest, found := strings.CutPrefix(comment, Comment(""))
+	if !found {
+		return "", false
+	}
+	network, _, found = strings.Cut(rest, ":")
+	return network, found && network != ""
+}
 
 // NFTPlan is what must change in our table for a set.
 type NFTPlan struct {
@@ -191,7 +230,7 @@ func PlanNFT(s Set, peers []string, st NFTState) NFTPlan {
 	p.planTable(st)
 	want, unwanted := s.nftChains()
 	for _, c := range want {
-		p.planChain(c, st)
+		p.planChain(c, st, s.Network)
 	}
 	p.planBridges(bridges(s.Bridge, peers), st)
 	p.element("nets", s.Bridge, NFTFwdChain(s.Network), st)
@@ -224,7 +263,7 @@ func (p *NFTPlan) planTable(st NFTState) {
 
 // planChain declares chain c and rewrites its rules unless the table
 // holds exactly them (compared by the comment that hashes each rule).
-func (p *NFTPlan) planChain(c nftChain, st NFTState) {
+func (p *NFTPlan) planChain(c nftChain, st NFTState, network string) {
 	if c.decl != "" {
 		p.add("add chain inet %s %s { %s }", Table, c.name, c.decl)
 	} else {
@@ -232,7 +271,7 @@ func (p *NFTPlan) planChain(c nftChain, st NFTState) {
 	}
 	var comments []string
 	for _, r := range c.rules {
-		comments = append(comments, ruleComment(r))
+		comments = append(comments, c.ruleComment(network, r))
 	}
 	have, ok := st.Chains[c.name]
 	if ok && slices.Equal(have, comments) {
@@ -243,7 +282,7 @@ func (p *NFTPlan) planChain(c nftChain, st NFTState) {
 		p.add("flush chain inet %s %s", Table, c.name)
 	}
 	for _, r := range c.rules {
-		p.add("add rule inet %s %s %s comment %q", Table, c.name, r, ruleComment(r))
+		p.add("add rule inet %s %s %s comment %q", Table, c.name, r, c.ruleComment(network, r))
 	}
 }
 

@@ -91,3 +91,50 @@ func TestPlanIPTablesReplacesChainsOfTheOlderNaming(t *testing.T) {
 		t.Error("CHECK would pass with the old chains in place")
 	}
 }
+
+// TestCheckNFTOwnersRefusesAnotherNetworksChain: the rules of a network's
+// own nftables chains carry its name. Two network names whose chains
+// collide are forced through the pure check: our chains holding the
+// rules another network's plan wrote are refused with code 104 naming
+// both; our own, and those of builds before the stamp, are ours.
+func TestCheckNFTOwnersRefusesAnotherNetworksChain(t *testing.T) {
+	mine := Set{Network: "mine", Bridge: "nstbr0", Subnets: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/24")}, Masquerade: true}
+	theirs := mine
+	theirs.Network = "theirs"
+	applied := func(s Set) NFTState { return nftApplied(t, s, nil) }
+	// their rules under our chain names: what a collision looks like.
+	collided := func(chain func(string) string) NFTState {
+		st := applied(theirs)
+		st.Chains[chain("mine")] = st.Chains[chain("theirs")]
+		return st
+	}
+	for _, tc := range []struct {
+		name     string
+		st       NFTState
+		collides bool
+	}{
+		{"empty node", NFTState{}, false},
+		{"our own chains", applied(mine), false},
+		{"another network's chains under their names", applied(theirs), false},
+		{"rules before the stamp", NFTState{Chains: map[string][]string{NFTFwdChain("mine"): {"nst:0123456789ab"}}}, false},
+		{"another network's rules in our forward chain", collided(NFTFwdChain), true},
+		{"another network's rules in our masquerade chain", collided(func(n string) string { return NFTMasqChain(n, false) }), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckNFTOwners(mine, tc.st)
+			if !tc.collides {
+				if err != nil {
+					t.Fatalf("CheckNFTOwners = %v, want nil", err)
+				}
+				return
+			}
+			var te *types.Error
+			if !errors.As(err, &te) || te.Code != 104 || !strings.Contains(err.Error(), `"netsteer network theirs"`) || !strings.Contains(err.Error(), `"netsteer network mine"`) {
+				t.Errorf("CheckNFTOwners = %v, want code 104 naming both networks", err)
+			}
+		})
+	}
+	if script := PlanNFT(mine, nil, NFTState{}).Script(); !strings.Contains(script, `comment "netsteer:mine:`) {
+		t.Errorf("the plan does not stamp the network's rules:\n%s", script)
+	}
+}

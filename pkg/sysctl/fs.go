@@ -260,13 +260,22 @@ func SortedKeys(m map[Key]string) []Key {
 type Setting struct {
 	Key   Key
 	Value string
+	// FromGlob reports that an inheritSysctls glob chose the key on the
+	// host. A pod's netns that lacks it, or shows it read-only, skips it:
+	// it is a host-only key the reviewed list (scope.go) does not know,
+	// on a kernel other than the one the list was taken from.
+	FromGlob bool
 }
 
 // WriteSettings writes each setting in order and stops at the first
-// failure, which names the key and value. Run it on a thread inside the
-// target netns: /proc/sys/net shows the opener's namespace.
+// failure, which names the key and value. A FromGlob setting the netns
+// cannot take is skipped. Run it on a thread inside the target netns:
+// /proc/sys/net shows the opener's namespace.
 func (fsys FS) WriteSettings(settings []Setting) error {
 	for _, s := range settings {
+		if s.FromGlob && !fsys.writable(s.Key) {
+			continue
+		}
 		if err := fsys.Write(s.Key, s.Value); err != nil {
 			return fmt.Errorf("sysctl %s=%q: %w", s.Key, s.Value, err)
 		}
@@ -274,10 +283,15 @@ func (fsys FS) WriteSettings(settings []Setting) error {
 	return nil
 }
 
-// ReadKeys reads every key, keyed by it; the first failure is returned.
+// ReadKeys reads every key the netns can set, keyed by it; a key it lacks
+// or shows read-only is left out (WriteSettings skipped it, or failed on
+// it). The first failure is returned.
 func (fsys FS) ReadKeys(keys []Key) (map[Key]string, error) {
 	out := make(map[Key]string, len(keys))
 	for _, k := range keys {
+		if !fsys.writable(k) {
+			continue
+		}
 		v, err := fsys.Read(k)
 		if err != nil {
 			return nil, err

@@ -379,7 +379,7 @@ func TestWriteSettingsInOrderAndReadKeys(t *testing.T) {
 	fsys := fakeProc(t, map[string]string{"net/ipv4/tcp_keepalive_time": "7200", "net/ipv4/tcp_keepalive_intvl": "75"})
 	k1, _ := ParseKey("net.ipv4.tcp_keepalive_time", "eth0")
 	k2, _ := ParseKey("net.ipv4.tcp_keepalive_intvl", "eth0")
-	if err := fsys.WriteSettings([]Setting{{k1, "1"}, {k1, "600"}, {k2, "30"}}); err != nil {
+	if err := fsys.WriteSettings([]Setting{{Key: k1, Value: "1"}, {Key: k1, Value: "600"}, {Key: k2, Value: "30"}}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := fsys.ReadKeys([]Key{k1, k2})
@@ -387,7 +387,7 @@ func TestWriteSettingsInOrderAndReadKeys(t *testing.T) {
 		t.Errorf("ReadKeys = %v, %v; want the last written values 600 and 30", got, err)
 	}
 	missing, _ := ParseKey("net.ipv4.tcp_fin_timeout", "eth0")
-	err = fsys.WriteSettings([]Setting{{missing, "5"}})
+	err = fsys.WriteSettings([]Setting{{Key: missing, Value: "5"}})
 	if err == nil || !strings.Contains(err.Error(), "tcp_fin_timeout") || !strings.Contains(err.Error(), `"5"`) {
 		t.Errorf("writing a missing key = %v, want an error naming the key and value", err)
 	}

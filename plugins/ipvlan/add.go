@@ -22,6 +22,9 @@ type attachment struct {
 	// ns is CNI_NETNS, opened and verified once; no step uses the path.
 	ns     *netns.NS
 	master Master
+	// port is the master's port record, locked from the conflict check
+	// until the link exists; nil for a master in the pod's netns.
+	port *portLock
 
 	link Link
 	// l3 holds the addresses, routes and DNS the interface gets: IPAM's
@@ -56,7 +59,12 @@ func (p *Plugin) add(c *Config, args *skel.CmdArgs, target *netns.NS) (*attachme
 	if err != nil {
 		return nil, err
 	}
-	a := &attachment{p: p, c: c, args: args, ns: target, master: master}
+	port, err := p.claimPort(c, args, master)
+	if err != nil {
+		return nil, err
+	}
+	defer port.close()
+	a := &attachment{p: p, c: c, args: args, ns: target, master: master, port: port}
 	if err := p.Steps.Run(a.steps(), func() error { return p.del(c, args, target) }); err != nil {
 		return nil, cnierr.Outcome(err)
 	}
@@ -131,7 +139,11 @@ func (a *attachment) steps() []steps.Step {
 	}
 }
 
+// addLink creates the link, then releases the port record: from now on
+// the link itself holds the port, and a DEL (the rollback included) can
+// take the record to prune it.
 func (a *attachment) addLink() error {
+	defer a.port.close()
 	return a.p.Container.AddIPVlan(IPVlanSpec{
 		Netns:             a.ns,
 		Name:              tempName(a.c.Network, a.args.ContainerID, a.args.IfName),

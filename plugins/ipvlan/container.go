@@ -10,6 +10,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/netsteer/netsteer/pkg/alias"
 	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/nlx"
 	"github.com/netsteer/netsteer/pkg/podns"
@@ -25,8 +26,9 @@ var _ ContainerNet = kernelContainer{}
 
 func (kernelContainer) AddIPVlan(spec IPVlanSpec) error {
 	target := spec.Netns
-	// A link left by a crashed ADD of this attachment carries this name.
-	if err := target.Do(func() error { return deleteIPVlan(spec.Name, "") }); err != nil {
+	// A link left by a crashed ADD of this attachment carries this name;
+	// one carrying another attachment's alias is refused, never replaced.
+	if err := target.Do(func() error { return replaceIPVlan(spec.Name, spec.Alias) }); err != nil {
 		return err
 	}
 	if err := createIPVlan(target, spec); err != nil {
@@ -102,25 +104,74 @@ func (kernelContainer) Rename(target *netns.NS, from, to string) (Link, error) {
 	return out, err
 }
 
-func (kernelContainer) DeleteIPVlan(target *netns.NS, name, alias string) error {
-	return target.Do(func() error { return deleteIPVlan(name, alias) })
+func (kernelContainer) DeleteIPVlan(target *netns.NS, name string, owner LinkOwner) error {
+	return target.Do(func() error { return deleteIPVlan(name, owner) })
+}
+
+func (kernelContainer) FindIPVlan(target *netns.NS, name, want string) (Slave, bool, error) {
+	var s Slave
+	var found bool
+	err := target.Do(func() error {
+		l, err := lookupIPVlan(name)
+		if l == nil || err != nil || l.Attrs().Alias != want {
+			return err
+		}
+		iv, ok := l.(*netlink.IPVlan)
+		if !ok {
+			return nil
+		}
+		s, found = Slave{Name: iv.Name, Alias: iv.Alias, Mode: modeOf(iv.Mode), Flag: flagOf(iv.Flag)}, true
+		return nil
+	})
+	return s, found, err
+}
+
+// replaceIPVlan deletes a leftover ipvlan called name in the current netns
+// before ADD makes its own: one with alias or none. Another attachment's
+// is an error naming both (code 104), and stays.
+func replaceIPVlan(name, want string) error {
+	l, err := lookupIPVlan(name)
+	if l == nil || err != nil {
+		return err
+	}
+	if err := alias.Claim(name, l.Attrs().Alias, want); err != nil {
+		return err
+	}
+	return delLink(l)
 }
 
 // deleteIPVlan deletes the ipvlan called name in the current netns when
-// its alias is alias (or alias is ""); anything else of that name stays.
-func deleteIPVlan(name, alias string) error {
+// owner may; anything else of that name stays.
+func deleteIPVlan(name string, owner LinkOwner) error {
+	l, err := lookupIPVlan(name)
+	if l == nil || err != nil {
+		return err
+	}
+	have := l.Attrs().Alias
+	if have != owner.Alias && !(owner.Unaliased && have == "") {
+		return nil
+	}
+	return delLink(l)
+}
+
+// lookupIPVlan is the ipvlan called name in the current netns, or nil.
+func lookupIPVlan(name string) (netlink.Link, error) {
 	l, err := netlink.LinkByName(name)
 	if nlx.IsNotFound(err) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("looking up %s: %w", name, err)
+		return nil, fmt.Errorf("looking up %s: %w", name, err)
 	}
-	if l.Type() != "ipvlan" || (alias != "" && l.Attrs().Alias != alias) {
-		return nil
+	if l.Type() != "ipvlan" {
+		return nil, nil
 	}
+	return l, nil
+}
+
+func delLink(l netlink.Link) error {
 	if err := netlink.LinkDel(l); err != nil && !errors.Is(err, unix.ENODEV) {
-		return fmt.Errorf("deleting %s: %w", name, err)
+		return fmt.Errorf("deleting %s: %w", l.Attrs().Name, err)
 	}
 	return nil
 }

@@ -32,20 +32,29 @@ func (p *Plugin) Del(args *skel.CmdArgs) error {
 
 // del is also ADD's rollback, so it undoes any prefix of ADD's steps: the
 // link under either name, then the addresses. It goes on after a failure
-// so IPAM is released in every case. A nil target is a netns that is
+// so IPAM is released in every case; last, the attachment leaves the
+// master's port record. A nil target is a netns that is
 // gone, and the link went with it.
 func (p *Plugin) del(c *Config, args *skel.CmdArgs, target *netns.NS) error {
 	var errs []error
 	if target != nil {
-		for _, l := range []struct{ name, alias string }{
-			{args.IfName, linkAlias(c.Network, args.ContainerID, args.IfName)},
-			{tempName(c.Network, args.ContainerID, args.IfName), ""},
+		ours := linkAlias(c.Network, args.ContainerID, args.IfName)
+		for _, l := range []struct {
+			name  string
+			owner LinkOwner
+		}{
+			{args.IfName, LinkOwner{Alias: ours}},
+			// Under the temporary name, a crashed ADD may have left it
+			// before setting the alias.
+			{tempName(c.Network, args.ContainerID, args.IfName), LinkOwner{Alias: ours, Unaliased: true}},
 		} {
-			if err := p.Container.DeleteIPVlan(target, l.name, l.alias); err != nil {
+			if err := p.Container.DeleteIPVlan(target, l.name, l.owner); err != nil {
 				errs = append(errs, fmt.Errorf("deleting ipvlan %s in %s: %w", l.name, target, err))
 			}
 		}
 	}
 	errs = append(errs, p.ipam(c).Del())
+	me := portEntry{Network: c.Network, ContainerID: args.ContainerID, IfName: args.IfName}
+	errs = append(errs, p.Ports.prune(me.same))
 	return errors.Join(errs...)
 }

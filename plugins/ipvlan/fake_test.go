@@ -1,9 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -12,6 +15,7 @@ import (
 	"github.com/containernetworking/cni/pkg/types"
 	current "github.com/containernetworking/cni/pkg/types/100"
 
+	"github.com/netsteer/netsteer/pkg/alias"
 	"github.com/netsteer/netsteer/pkg/cnierr"
 	"github.com/netsteer/netsteer/pkg/ipam/ipamtest"
 	"github.com/netsteer/netsteer/pkg/netconf"
@@ -35,6 +39,8 @@ type fakeNode struct {
 	hostProc     string            // the host's /proc/sys, a temp dir
 	ipam         *ipamtest.Fake
 	fail         map[string]error
+	// portDir holds the masters' port records, a temp dir.
+	portDir string
 }
 
 // fakeLink is a container link; MTU is kept apart from ContainerState,
@@ -57,7 +63,7 @@ func newFakeNode(t *testing.T, netnsPaths ...string) *fakeNode {
 		masters:      map[string]map[string]Master{"": {"nstm0": {Name: "nstm0", Index: 7, MTU: 1500, Up: true}}},
 		defaultRoute: map[string]string{"": "nstm0"},
 		links:        map[string]map[string]fakeLink{}, sysctls: podnstest.Fresh(netnsPaths...),
-		fail: map[string]error{},
+		fail: map[string]error{}, portDir: t.TempDir(),
 	}
 	n.ipam = ipamtest.New("10.23.0.0/24")
 	n.ipam.Fail = n.fail // one failure table for the whole world
@@ -75,7 +81,7 @@ func newFakeNode(t *testing.T, netnsPaths ...string) *fakeNode {
 func (n *fakeNode) plugin() *Plugin {
 	return &Plugin{
 		Masters: &fakeMasters{n}, Container: &fakeContainer{n}, IPAM: n.ipam, Leases: n.ipam,
-		Sysctl: sysctl.FS{Root: n.hostProc}, OpenNetns: n.openNetns,
+		Sysctl: sysctl.FS{Root: n.hostProc}, OpenNetns: n.openNetns, Ports: portBook{Dir: n.portDir},
 	}
 }
 
@@ -94,6 +100,7 @@ func (n *fakeNode) String() string {
 		lines = append(lines, fmt.Sprintf("sysctl %s=%s", k, v))
 	}
 	lines = append(lines, n.ipam.Lines()...)
+	lines = append(lines, n.portLines()...)
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
 }
@@ -104,11 +111,31 @@ func (n *fakeNode) String() string {
 func (n *fakeNode) perAttachment() string {
 	var keep []string
 	for _, l := range strings.Split(n.String(), "\n") {
-		if strings.HasPrefix(l, "netns ") || strings.HasPrefix(l, "ipam ") {
+		if strings.HasPrefix(l, "netns ") || strings.HasPrefix(l, "ipam ") || strings.HasPrefix(l, "port ") {
 			keep = append(keep, l)
 		}
 	}
 	return strings.Join(keep, "\n")
+}
+
+// portLines renders the masters' port records, one line an attachment.
+func (n *fakeNode) portLines() []string {
+	files, _ := filepath.Glob(filepath.Join(n.portDir, portFilePrefix+"*.json"))
+	var lines []string
+	for _, f := range files {
+		var r portRecord
+		raw, err := os.ReadFile(f)
+		if err == nil {
+			err = json.Unmarshal(raw, &r)
+		}
+		if err != nil {
+			lines = append(lines, fmt.Sprintf("port %s unreadable: %v", f, err))
+		}
+		for _, e := range r.Attachments {
+			lines = append(lines, fmt.Sprintf("port %s %s/%s/%s netns=%s mode=%s flag=%s", r.Master, e.Network, e.ContainerID, e.IfName, e.Netns, e.Mode, e.Flag))
+		}
+	}
+	return lines
 }
 
 type fakeMasters struct{ n *fakeNode }
@@ -157,6 +184,9 @@ func (c *fakeContainer) AddIPVlan(spec IPVlanSpec) error {
 		return err
 	}
 	if l, ok := links[spec.Name]; ok && l.Kind == "ipvlan" {
+		if err := alias.Claim(spec.Name, l.Alias, spec.Alias); err != nil {
+			return err
+		}
 		delete(links, spec.Name)
 	}
 	if _, ok := links[spec.Name]; ok {
@@ -202,7 +232,7 @@ func (c *fakeContainer) Rename(target *netns.NS, from, to string) (Link, error) 
 	return Link{Name: to, MAC: l.MAC}, nil
 }
 
-func (c *fakeContainer) DeleteIPVlan(target *netns.NS, name, alias string) error {
+func (c *fakeContainer) DeleteIPVlan(target *netns.NS, name string, owner LinkOwner) error {
 	netns := target.String()
 	if err := c.n.failing("DeleteIPVlan"); err != nil {
 		return err
@@ -211,10 +241,21 @@ func (c *fakeContainer) DeleteIPVlan(target *netns.NS, name, alias string) error
 	if !ok {
 		return nil // the netns is gone
 	}
-	if l, ok := links[name]; ok && l.Kind == "ipvlan" && (alias == "" || l.Alias == alias) {
+	if l, ok := links[name]; ok && l.Kind == "ipvlan" && (l.Alias == owner.Alias || owner.Unaliased && l.Alias == "") {
 		delete(links, name)
 	}
 	return nil
+}
+
+func (c *fakeContainer) FindIPVlan(target *netns.NS, name, alias string) (Slave, bool, error) {
+	if err := c.n.failing("FindIPVlan"); err != nil {
+		return Slave{}, false, err
+	}
+	l, ok := c.n.links[target.String()][name]
+	if !ok || l.Kind != "ipvlan" || l.Alias != alias {
+		return Slave{}, false, nil
+	}
+	return Slave{Name: name, Alias: l.Alias, Mode: l.Mode, Flag: l.Flag}, true, nil
 }
 
 func (c *fakeContainer) Configure(target *netns.NS, ifname string, res *current.Result) error {

@@ -25,6 +25,7 @@ func main() {
 		Leases:    leases.HostLocal{Plugins: delegate.FromEnv()},
 		Sysctl:    sysctl.FS{Root: "/proc/sys"},
 		OpenNetns: netns.Open,
+		Ports:     portBook{Dir: "/run/netsteer"},
 	}
 	pluginmain.Serve("ipvlan", &p.Steps.Observe, skel.CNIFuncs{
 		Add: p.Add, Del: p.Del, Check: p.Check, GC: p.GC, Status: p.Status,

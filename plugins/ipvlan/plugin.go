@@ -27,6 +27,9 @@ type Plugin struct {
 	// OpenNetns opens and verifies CNI_NETNS once (netns.Open); every
 	// later step gets the handle, never the path.
 	OpenNetns func(path string) (*netns.NS, error)
+	// Ports records which attachments hold each node master's ipvlan
+	// port (/run/netsteer), for the links ADD cannot see from the node.
+	Ports portBook
 	// Steps runs ADD's steps; main.go gives it the operations log's timer.
 	Steps steps.Runner
 }
@@ -51,16 +54,31 @@ type ContainerNet interface {
 	// Rename renames the link from → to and reports it.
 	// Equivalent to: ip -n $ns link set $from name $to
 	Rename(target *netns.NS, from, to string) (Link, error)
-	// DeleteIPVlan deletes the ipvlan called name when its alias is alias
-	// (any alias when alias is ""). It returns nil when the link is
-	// absent or is not such an ipvlan.
-	DeleteIPVlan(target *netns.NS, name, alias string) error
+	// DeleteIPVlan deletes the ipvlan called name when owner may (see
+	// LinkOwner). It returns nil when the link is absent, is not an
+	// ipvlan, or is another's, which stays.
+	DeleteIPVlan(target *netns.NS, name string, owner LinkOwner) error
+	// FindIPVlan reports the ipvlan called name in the netns when its
+	// alias is alias, with its port's mode and flag.
+	// Equivalent to: ip -n $ns -d link show $name type ipvlan
+	FindIPVlan(target *netns.NS, name, alias string) (Slave, bool, error)
 	// Configure puts res's addresses and routes on ifname and sets it up.
 	Configure(target *netns.NS, ifname string, res *current.Result) error
 	// WriteSysctls writes each setting inside the netns, in order.
 	WriteSysctls(target *netns.NS, settings []netconf.Setting) error
 	// Inspect reports ifname's state and the values of keys in the netns.
 	Inspect(target *netns.NS, ifname string, keys []sysctl.Key) (ContainerState, error)
+}
+
+// LinkOwner says which link of a name is ours to delete: the one whose
+// alias is Alias, and with Unaliased also one without an alias, which an
+// ADD leaves when it crashed between creating the link under its
+// temporary name and setting the alias. A link of that name carrying any
+// other alias is another attachment's whose name collides with ours
+// (issue 9, class 5).
+type LinkOwner struct {
+	Alias     string
+	Unaliased bool
 }
 
 // Master is the parent device as the kernel reports it.

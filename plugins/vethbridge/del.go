@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/containernetworking/cni/pkg/skel"
@@ -25,22 +26,29 @@ func (p *Plugin) Del(args *skel.CmdArgs) error {
 // time (deleting a veth waits for an RCU grace period); a failure of one
 // never stops the other, so IPAM is released in every case.
 func (p *Plugin) del(c *Config, args *skel.CmdArgs) error {
-	host := hostVethName(c.Network, args.ContainerID, args.IfName)
+	names := hostVethNames(c.Network, args.ContainerID, args.IfName)
 	own := vethAlias(c.Network, args.ContainerID, args.IfName)
 	return steps.Together("del",
-		steps.Step{Name: "veth", Do: func() error {
-			err := p.Host.DeleteLink(host, own)
-			if cnierr.IsCollision(err) {
-				// Another attachment's veth holds our name (issue 9, class
-				// 5): ours cannot exist, and theirs is not ours to delete.
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("deleting veth %s: %w", host, err)
-			}
-			return nil
-		}},
+		steps.Step{Name: "veth", Do: func() error { return p.deleteVeths(names, own) }},
 		steps.Step{Name: "ipam", Do: p.ipam(c).Del},
-		steps.Step{Name: "macspoofchk", Do: func() error { return p.deleteSpoofCheck(c, host) }},
+		steps.Step{Name: "macspoofchk", Do: func() error { return p.deleteSpoofCheck(c, names) }},
 	).Do()
+}
+
+// deleteVeths deletes the attachment's host veth under each name it may
+// carry (hostVethNames), going on after a failure.
+func (p *Plugin) deleteVeths(names []string, own string) error {
+	var errs []error
+	for _, host := range names {
+		err := p.Host.DeleteLink(host, own)
+		if cnierr.IsCollision(err) {
+			// Another attachment's veth holds our name (issue 9, class
+			// 5): ours cannot exist, and theirs is not ours to delete.
+			continue
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("deleting veth %s: %w", host, err))
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+
 	"github.com/netsteer/netsteer/pkg/alias"
 )
 
@@ -12,6 +15,25 @@ import (
 // bits of a hash in 12 characters, 15 bytes, the kernel's limit.
 func hostVethName(network, containerID, ifname string) string {
 	return alias.LinkName("nsv", network, containerID, ifname)
+}
+
+// legacyHostVethName is the name builds before the 72-bit names gave the
+// host veth: "nsv" and 12 hex digits (48 bits) of the same kind of hash.
+// DEL and GC still look for it, so a pod attached by such a build is
+// released after an upgrade rather than leaving its veth on the node.
+func legacyHostVethName(network, containerID, ifname string) string {
+	h := sha256.New()
+	for _, p := range []string{network, containerID, ifname} {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return "nsv" + hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// hostVethNames are every name the attachment's host veth may carry: the
+// current one first.
+func hostVethNames(network, containerID, ifname string) []string {
+	return []string{hostVethName(network, containerID, ifname), legacyHostVethName(network, containerID, ifname)}
 }
 
 // aliasPrefix starts every host veth alias; GC lists links by it.

@@ -89,3 +89,32 @@ func TestCollidingVethIsNeverTouched(t *testing.T) {
 		t.Errorf("DEL deleted the other attachment's veth:\n%s", n.String())
 	}
 }
+
+// TestDelFindsTheLegacyVethName: builds before the 72-bit names called the
+// host veth "nsv" and 12 hex digits. A pod such a build attached is
+// released by DEL after an upgrade: its veth (our alias) goes, and a
+// legacy-named veth carrying another attachment's alias stays.
+func TestDelFindsTheLegacyVethName(t *testing.T) {
+	legacy := legacyHostVethName("unit", "c1", "eth0")
+	if legacy != "nsv245aefba4389" { // sha256("unit\x00c1\x00eth0\x00"), as those builds named it
+		t.Fatalf("legacyHostVethName = %q, want the old scheme's nsv245aefba4389", legacy)
+	}
+	for _, tc := range []struct {
+		name, alias string
+		gone        bool
+	}{
+		{"ours", vethAlias("unit", "c1", "eth0"), true},
+		{"another attachment's", vethAlias("unit", "c9", "eth0"), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newFakeNode(t, "/run/netns/c1")
+			n.links[legacy] = HostVeth{Name: legacy, Alias: tc.alias, Master: "nstbr0"}
+			if err := n.plugin().Del(cmdArgs("c1", "/run/netns/c1")); err != nil {
+				t.Fatalf("DEL: %v", err)
+			}
+			if _, left := n.links[legacy]; left == tc.gone {
+				t.Errorf("after DEL, veth %s present = %v, want %v:\n%s", legacy, left, !tc.gone, n)
+			}
+		})
+	}
+}

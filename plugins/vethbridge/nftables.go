@@ -40,6 +40,9 @@ func (n nftables) ensure(s netrules.Set) (uint32, error) {
 	if err != nil {
 		return 0, err
 	}
+	if err := netrules.CheckNFTOwners(s, st); err != nil {
+		return 0, err
+	}
 	var commits uint32
 	if plan := netrules.PlanNFT(s, peers, st); !plan.Empty() {
 		if err := run("nft", strings.NewReader(plan.Script()), "-f", "-"); err != nil {
@@ -96,6 +99,9 @@ func (n nftables) check(s netrules.Set) error {
 	st, err := n.state()
 	if err != nil {
 		return fmt.Errorf("netfilter: %w", err)
+	}
+	if err := netrules.CheckNFTOwners(s, st); err != nil {
+		return err
 	}
 	if plan := netrules.PlanNFT(s, peers, st); !plan.Empty() {
 		return fmt.Errorf("netfilter (nftables, table inet %s): %s", netrules.Table, plan.Missing[0])

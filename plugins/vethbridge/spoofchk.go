@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 
 	"github.com/containernetworking/cni/pkg/skel"
 
@@ -42,12 +43,12 @@ func (a *attachment) ensureSpoofCheck() error {
 // deleteSpoofCheck is DEL's macspoofchk step. A config without the key
 // made no rule; a rule left when the key was switched off between ADD and
 // DEL is a stray that GC removes.
-func (p *Plugin) deleteSpoofCheck(c *Config, host string) error {
+func (p *Plugin) deleteSpoofCheck(c *Config, hosts []string) error {
 	if !c.MacSpoofChk {
 		return nil
 	}
-	if err := p.SpoofCheck.DeletePorts(c.Network, func(port string) bool { return port == host }); err != nil {
-		return cnierr.Wrap(cnierr.Netfilter, fmt.Errorf("removing the macspoofchk rule of %s: %w", host, err))
+	if err := p.SpoofCheck.DeletePorts(c.Network, func(port string) bool { return slices.Contains(hosts, port) }); err != nil {
+		return cnierr.Wrap(cnierr.Netfilter, fmt.Errorf("removing the macspoofchk rule of %s: %w", hosts[0], err))
 	}
 	return nil
 }
@@ -57,7 +58,9 @@ func (p *Plugin) deleteSpoofCheck(c *Config, host string) error {
 func (p *Plugin) collectSpoofChecks(c *Config) error {
 	valid := map[string]bool{}
 	for _, a := range c.ValidAttachments {
-		valid[hostVethName(c.Network, a.ContainerID, a.IfName)] = true
+		for _, name := range hostVethNames(c.Network, a.ContainerID, a.IfName) {
+			valid[name] = true
+		}
 	}
 	err := p.SpoofCheck.DeletePorts(c.Network, func(port string) bool { return !valid[port] })
 	if err != nil && !c.MacSpoofChk {
