@@ -3,6 +3,8 @@
 package netns
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -300,5 +302,88 @@ func TestStatusProbeIsCachedAndToleratesTheXtablesLock(t *testing.T) {
 	b, _ := os.ReadFile(log)
 	if runs := strings.Count(string(b), "run"); runs != 1 {
 		t.Errorf("three STATUS calls ran iptables %d times, want 1 (the cached probe)", runs)
+	}
+}
+
+// TestStatusReusesOnlyAnIPAMSuccess runs STATUS against an IPAM plugin
+// that logs each run and fails while a file exists: a success is reused
+// for the next calls (one run for three), a failed ADD drops it, a
+// failure is never reused, and a replaced binary is asked again.
+func TestStatusReusesOnlyAnIPAMSuccess(t *testing.T) {
+	node := nstest.NewNode(t)
+	c := nstest.NewNetns(t, "c")
+	dir := t.TempDir()
+	bin, log, broken := filepath.Join(dir, "bin"), filepath.Join(dir, "runs"), filepath.Join(dir, "broken")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeIPAM := func(version string) {
+		t.Helper()
+		script := fmt.Sprintf(`#!/bin/sh
+# %s
+cat >/dev/null
+echo "$CNI_COMMAND" >> %s
+case "$CNI_COMMAND" in ADD|STATUS) ;; *) exit 0 ;; esac
+if [ -e %s ]; then echo '{"cniVersion":"1.1.0","code":11,"msg":"nst fake IPAM is broken"}'; exit 1; fi
+echo '{"cniVersion":"1.1.0","ips":[{"address":"10.61.0.5/24","gateway":"10.61.0.1"}]}'
+`, version, log, broken)
+		if err := os.WriteFile(filepath.Join(bin, "nst-ipam"), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeIPAM("v1")
+	network := "nstcache" + nstest.Rand(6)
+	conf := direct(t, network, nil, map[string]any{"ipam": map[string]any{"type": "nst-ipam"}})
+	record := sha256.Sum256([]byte(fmt.Sprintf("%d:%s", len(network), network)))
+	t.Cleanup(func() { os.Remove("/run/netsteer/ipam-status-" + hex.EncodeToString(record[:])[:16]) })
+	env := map[string]string{"CNI_COMMAND": "STATUS", "CNI_PATH": bin + ":" + node.Bin}
+	status := func() (string, error) {
+		out, _, err := node.RunPlugin(t, "vethbridge", env, conf)
+		return out, err
+	}
+	runs := func() int {
+		b, _ := os.ReadFile(log)
+		return strings.Count(string(b), "STATUS")
+	}
+	for i := 0; i < 3; i++ {
+		if out, err := status(); err != nil {
+			t.Fatalf("STATUS %d: %v %s", i, err, out)
+		}
+	}
+	if got := runs(); got != 1 {
+		t.Errorf("three STATUS calls ran IPAM STATUS %d times, want 1", got)
+	}
+
+	if err := os.WriteFile(broken, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addEnv := cniEnv("ADD", "cache0", c.Path(), os.Getenv("PATH"))
+	addEnv["CNI_PATH"] = env["CNI_PATH"]
+	if out, _, err := node.RunPlugin(t, "vethbridge", addEnv, conf); err == nil {
+		t.Fatalf("ADD with a broken IPAM succeeded: %s", out)
+	}
+	for i := 0; i < 2; i++ {
+		out, err := status()
+		if err == nil || !strings.Contains(out, `"code": 50`) || !strings.Contains(out, "nst fake IPAM is broken") {
+			t.Fatalf("STATUS %d after a failed ADD = %v %s, want code 50 with IPAM's message", i, err, out)
+		}
+	}
+	if got := runs(); got != 3 {
+		t.Errorf("IPAM STATUS ran %d times, want 3: every failing STATUS asks IPAM", got)
+	}
+
+	if err := os.Remove(broken); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := status(); err != nil {
+		t.Fatalf("STATUS after IPAM recovered: %v %s", err, out)
+	}
+	time.Sleep(10 * time.Millisecond) // a modification time the replaced binary cannot share
+	writeIPAM("v2")
+	if out, err := status(); err != nil {
+		t.Fatalf("STATUS with a replaced IPAM binary: %v %s", err, out)
+	}
+	if got := runs(); got != 5 {
+		t.Errorf("IPAM STATUS ran %d times, want 5: a replaced binary is asked again", got)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/netsteer/netsteer/pkg/buildinfo"
 	"github.com/netsteer/netsteer/pkg/delegate"
+	"github.com/netsteer/netsteer/pkg/ipam"
 	"github.com/netsteer/netsteer/pkg/leases"
 	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/netns"
@@ -28,11 +29,12 @@ func main() {
 		_ = err.Print()
 		os.Exit(1)
 	}
+	plugins := delegate.FromEnv()
 	p := &Plugin{
 		Masters:   kernelMasters{},
 		Container: kernelContainer{proc: sysctl.FS{Root: "/proc/sys"}},
-		IPAM:      delegate.FromEnv(),
-		Leases:    leases.HostLocal{Plugins: delegate.FromEnv()},
+		IPAM:      ipam.NodeStatusCache(plugins, plugins.Identity),
+		Leases:    leases.HostLocal{Plugins: plugins},
 		Sysctl:    sysctl.FS{Root: "/proc/sys"},
 		OpenNetns: netns.Open,
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/netsteer/netsteer/pkg/buildinfo"
 	"github.com/netsteer/netsteer/pkg/delegate"
+	"github.com/netsteer/netsteer/pkg/ipam"
 	"github.com/netsteer/netsteer/pkg/leases"
 	"github.com/netsteer/netsteer/pkg/netconf"
 	"github.com/netsteer/netsteer/pkg/netns"
@@ -28,13 +29,14 @@ func main() {
 		_ = err.Print()
 		os.Exit(1)
 	}
+	plugins := delegate.FromEnv()
 	p := &Plugin{
 		Host:         kernelHost{},
 		Container:    kernelContainer{proc: sysctl.FS{Root: "/proc/sys"}},
 		Firewall:     netfilter{},
 		SpoofCheck:   kernelSpoofCheck{},
-		IPAM:         delegate.FromEnv(),
-		Leases:       leases.HostLocal{Plugins: delegate.FromEnv()},
+		IPAM:         ipam.NodeStatusCache(plugins, plugins.Identity),
+		Leases:       leases.HostLocal{Plugins: plugins},
 		Sysctl:       sysctl.FS{Root: "/proc/sys"},
 		PossibleCPUs: func() (int, error) { return rps.PossibleCPUs("/sys") },
 		OpenNetns:    netns.Open,
