@@ -387,3 +387,71 @@ echo '{"cniVersion":"1.1.0","ips":[{"address":"10.61.0.5/24","gateway":"10.61.0.
 		t.Errorf("IPAM STATUS ran %d times, want 5: a replaced binary is asked again", got)
 	}
 }
+
+// TestAutoBackendFlipLeavesOneRuleSet flips the auto backend between
+// ADDs by taking the iptables binaries off PATH and putting them back:
+// the ADD, DEL or GC that runs with the other backend removes the
+// network's rules from the backend it left.
+func TestAutoBackendFlipLeavesOneRuleSet(t *testing.T) {
+	node := nstest.NewNode(t)
+	nftOnly := pathWith(t, "nft")
+	full := pathWith(t, "iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save", "ip6tables-restore", "nft")
+	conf := direct(t, "flip", []string{"10.62.0.0/24"}, map[string]any{"ipMasqBackend": nil})
+	backends := func() []string {
+		seen := map[string]bool{}
+		for _, r := range nstest.NetworkRules(node.Host.Rules(t, false), "flip") {
+			if strings.HasPrefix(r, "nft ") {
+				seen["nftables"] = true
+			} else {
+				seen["iptables"] = true
+			}
+		}
+		var out []string
+		for _, b := range []string{"iptables", "nftables"} {
+			if seen[b] {
+				out = append(out, b)
+			}
+		}
+		return out
+	}
+	want := func(step string, b ...string) {
+		t.Helper()
+		if got := backends(); strings.Join(got, ",") != strings.Join(b, ",") {
+			t.Fatalf("after %s the network has rules in %q, want %q:\n%s", step, got, b,
+				strings.Join(nstest.NetworkRules(node.Host.Rules(t, false), "flip"), "\n"))
+		}
+	}
+	verb := func(command, id string, c nstest.Netns, path string) {
+		t.Helper()
+		if out, stderr, err := node.RunPlugin(t, "vethbridge", cniEnv(command, id, c.Path(), path), conf); err != nil {
+			t.Fatalf("%s %s: %v\n%s%s", command, id, err, out, stderr)
+		}
+	}
+	pods := map[string]nstest.Netns{}
+	add := func(id, path string) {
+		t.Helper()
+		pods[id] = nstest.NewNetns(t, "c")
+		t.Cleanup(func() { _, _, _ = node.RunPlugin(t, "vethbridge", cniEnv("DEL", id, pods[id].Path(), full), conf) })
+		verb("ADD", id, pods[id], path)
+	}
+
+	add("flip0", nftOnly)
+	want("an ADD without iptables", "nftables")
+	add("flip1", full)
+	want("an ADD with iptables", "iptables")
+
+	// Without the binaries nothing can list iptables' rules: they stay
+	// until a run with the binaries removes the other backend's.
+	add("flip2", nftOnly)
+	verb("DEL", "flip2", pods["flip2"], full)
+	want("a DEL with iptables", "iptables")
+
+	add("flip3", nftOnly)
+	gc := direct(t, "flip", []string{"10.62.0.0/24"}, map[string]any{"ipMasqBackend": nil,
+		"cni.dev/valid-attachments": []map[string]string{{"containerID": "flip0", "ifname": "eth0"},
+			{"containerID": "flip1", "ifname": "eth0"}, {"containerID": "flip3", "ifname": "eth0"}}})
+	if out, stderr, err := node.RunPlugin(t, "vethbridge", map[string]string{"CNI_COMMAND": "GC", "PATH": full}, gc); err != nil {
+		t.Fatalf("GC: %v\n%s%s", err, out, stderr)
+	}
+	want("a GC with iptables", "iptables")
+}
