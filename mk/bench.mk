@@ -4,7 +4,7 @@
 #
 #   make bench         # full run (~5-8 min on 2 vCPUs): writes BENCHMARKS.md and bench/latency.png
 #   make bench-quick   # CI sizes (< 2 min): writes into a fresh /tmp/nst-bench-quick.* dir
-#   make bench BENCH_FLAGS='-only datapath'   # a subset: startup,datapath,parallel,preload,scale
+#   make bench BENCH_FLAGS='-only datapath'   # a subset: startup,datapath,parallel,preload,scale,nftables
 #
 # Fails only on errors (plugin failure, duplicate IP, leaked namespace), never
 # on timings. Installs iproute2, iptables and iperf3 with apt when missing and

@@ -3,6 +3,8 @@
 package vethbridge
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -301,4 +303,155 @@ func TestStatusProbeIsCachedAndToleratesTheXtablesLock(t *testing.T) {
 	if runs := strings.Count(string(b), "run"); runs != 1 {
 		t.Errorf("three STATUS calls ran iptables %d times, want 1 (the cached probe)", runs)
 	}
+}
+
+// TestStatusReusesOnlyAnIPAMSuccess runs STATUS against an IPAM plugin
+// that logs each run and fails while a file exists: a success is reused
+// for the next calls (one run for three), a failed ADD drops it, a
+// failure is never reused, and a replaced binary is asked again.
+func TestStatusReusesOnlyAnIPAMSuccess(t *testing.T) {
+	node := nstest.NewNode(t)
+	c := nstest.NewNetns(t, "c")
+	dir := t.TempDir()
+	bin, log, broken := filepath.Join(dir, "bin"), filepath.Join(dir, "runs"), filepath.Join(dir, "broken")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeIPAM := func(version string) {
+		t.Helper()
+		script := fmt.Sprintf(`#!/bin/sh
+# %s
+cat >/dev/null
+echo "$CNI_COMMAND" >> %s
+case "$CNI_COMMAND" in ADD|STATUS) ;; *) exit 0 ;; esac
+if [ -e %s ]; then echo '{"cniVersion":"1.1.0","code":11,"msg":"nst fake IPAM is broken"}'; exit 1; fi
+echo '{"cniVersion":"1.1.0","ips":[{"address":"10.61.0.5/24","gateway":"10.61.0.1"}]}'
+`, version, log, broken)
+		if err := os.WriteFile(filepath.Join(bin, "nst-ipam"), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeIPAM("v1")
+	network := "nstcache" + nstest.Rand(6)
+	conf := direct(t, network, nil, map[string]any{"ipam": map[string]any{"type": "nst-ipam"}})
+	record := sha256.Sum256([]byte(fmt.Sprintf("%d:%s", len(network), network)))
+	t.Cleanup(func() { os.Remove("/run/netsteer/ipam-status-" + hex.EncodeToString(record[:])[:16]) })
+	env := map[string]string{"CNI_COMMAND": "STATUS", "CNI_PATH": bin + ":" + node.Bin}
+	status := func() (string, error) {
+		out, _, err := node.RunPlugin(t, "vethbridge", env, conf)
+		return out, err
+	}
+	runs := func() int {
+		b, _ := os.ReadFile(log)
+		return strings.Count(string(b), "STATUS")
+	}
+	for i := 0; i < 3; i++ {
+		if out, err := status(); err != nil {
+			t.Fatalf("STATUS %d: %v %s", i, err, out)
+		}
+	}
+	if got := runs(); got != 1 {
+		t.Errorf("three STATUS calls ran IPAM STATUS %d times, want 1", got)
+	}
+
+	if err := os.WriteFile(broken, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addEnv := cniEnv("ADD", "cache0", c.Path(), os.Getenv("PATH"))
+	addEnv["CNI_PATH"] = env["CNI_PATH"]
+	if out, _, err := node.RunPlugin(t, "vethbridge", addEnv, conf); err == nil {
+		t.Fatalf("ADD with a broken IPAM succeeded: %s", out)
+	}
+	for i := 0; i < 2; i++ {
+		out, err := status()
+		if err == nil || !strings.Contains(out, `"code": 50`) || !strings.Contains(out, "nst fake IPAM is broken") {
+			t.Fatalf("STATUS %d after a failed ADD = %v %s, want code 50 with IPAM's message", i, err, out)
+		}
+	}
+	if got := runs(); got != 3 {
+		t.Errorf("IPAM STATUS ran %d times, want 3: every failing STATUS asks IPAM", got)
+	}
+
+	if err := os.Remove(broken); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := status(); err != nil {
+		t.Fatalf("STATUS after IPAM recovered: %v %s", err, out)
+	}
+	time.Sleep(10 * time.Millisecond) // a modification time the replaced binary cannot share
+	writeIPAM("v2")
+	if out, err := status(); err != nil {
+		t.Fatalf("STATUS with a replaced IPAM binary: %v %s", err, out)
+	}
+	if got := runs(); got != 5 {
+		t.Errorf("IPAM STATUS ran %d times, want 5: a replaced binary is asked again", got)
+	}
+}
+
+// TestAutoBackendFlipLeavesOneRuleSet flips the auto backend between
+// ADDs by taking the iptables binaries off PATH and putting them back:
+// the ADD, DEL or GC that runs with the other backend removes the
+// network's rules from the backend it left.
+func TestAutoBackendFlipLeavesOneRuleSet(t *testing.T) {
+	node := nstest.NewNode(t)
+	nftOnly := pathWith(t, "nft")
+	full := pathWith(t, "iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save", "ip6tables-restore", "nft")
+	conf := direct(t, "flip", []string{"10.62.0.0/24"}, map[string]any{"ipMasqBackend": nil})
+	backends := func() []string {
+		seen := map[string]bool{}
+		for _, r := range nstest.NetworkRules(node.Host.Rules(t, false), "flip") {
+			if strings.HasPrefix(r, "nft ") {
+				seen["nftables"] = true
+			} else {
+				seen["iptables"] = true
+			}
+		}
+		var out []string
+		for _, b := range []string{"iptables", "nftables"} {
+			if seen[b] {
+				out = append(out, b)
+			}
+		}
+		return out
+	}
+	want := func(step string, b ...string) {
+		t.Helper()
+		if got := backends(); strings.Join(got, ",") != strings.Join(b, ",") {
+			t.Fatalf("after %s the network has rules in %q, want %q:\n%s", step, got, b,
+				strings.Join(nstest.NetworkRules(node.Host.Rules(t, false), "flip"), "\n"))
+		}
+	}
+	verb := func(command, id string, c nstest.Netns, path string) {
+		t.Helper()
+		if out, stderr, err := node.RunPlugin(t, "vethbridge", cniEnv(command, id, c.Path(), path), conf); err != nil {
+			t.Fatalf("%s %s: %v\n%s%s", command, id, err, out, stderr)
+		}
+	}
+	pods := map[string]nstest.Netns{}
+	add := func(id, path string) {
+		t.Helper()
+		pods[id] = nstest.NewNetns(t, "c")
+		t.Cleanup(func() { _, _, _ = node.RunPlugin(t, "vethbridge", cniEnv("DEL", id, pods[id].Path(), full), conf) })
+		verb("ADD", id, pods[id], path)
+	}
+
+	add("flip0", nftOnly)
+	want("an ADD without iptables", "nftables")
+	add("flip1", full)
+	want("an ADD with iptables", "iptables")
+
+	// Without the binaries nothing can list iptables' rules: they stay
+	// until a run with the binaries removes the other backend's.
+	add("flip2", nftOnly)
+	verb("DEL", "flip2", pods["flip2"], full)
+	want("a DEL with iptables", "iptables")
+
+	add("flip3", nftOnly)
+	gc := direct(t, "flip", []string{"10.62.0.0/24"}, map[string]any{"ipMasqBackend": nil,
+		"cni.dev/valid-attachments": []map[string]string{{"containerID": "flip0", "ifname": "eth0"},
+			{"containerID": "flip1", "ifname": "eth0"}, {"containerID": "flip3", "ifname": "eth0"}}})
+	if out, stderr, err := node.RunPlugin(t, "vethbridge", map[string]string{"CNI_COMMAND": "GC", "PATH": full}, gc); err != nil {
+		t.Fatalf("GC: %v\n%s%s", err, out, stderr)
+	}
+	want("a GC with iptables", "iptables")
 }

@@ -51,6 +51,21 @@ func (p Plugins) Find(name string) (string, error) {
 	return "", fmt.Errorf("plugin %q not found in CNI_PATH %q", name, strings.Join(p.Path, ":"))
 }
 
+// Identity names the binary of plugin name as found in Path: its path,
+// size and modification time. It changes when the binary is replaced or
+// another one comes first in CNI_PATH.
+func (p Plugins) Identity(name string) (string, error) {
+	path, err := p.Find(name)
+	if err != nil {
+		return "", err
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s %d %d", path, st.Size(), st.ModTime().UnixNano()), nil
+}
+
 // Run executes CNI command cmd of plugin name with conf on stdin and
 // returns its stdout. A failure returns the plugin's *types.Error when it
 // printed one, else an error carrying its stderr.

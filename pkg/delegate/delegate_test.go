@@ -56,3 +56,29 @@ func TestErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestIdentityChangesWithTheBinary(t *testing.T) {
+	first, second := t.TempDir(), t.TempDir()
+	script(t, second, "ipam", "exit 0")
+	p := Plugins{Path: []string{first, second}}
+	before, err := p.Identity("ipam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := p.Identity("ipam"); again != before {
+		t.Fatalf("Identity changed without a change: %q then %q", before, again)
+	}
+	script(t, second, "ipam", "exit 0 # a new build")
+	replaced, err := p.Identity("ipam")
+	if err != nil || replaced == before {
+		t.Errorf("Identity after replacing the binary = %q, %v; want other than %q", replaced, err, before)
+	}
+	script(t, first, "ipam", "exit 0 # a new build")
+	shadowed, err := p.Identity("ipam")
+	if err != nil || shadowed == replaced || !strings.HasPrefix(shadowed, filepath.Join(first, "ipam")+" ") {
+		t.Errorf("Identity with a binary earlier in CNI_PATH = %q, %v", shadowed, err)
+	}
+	if _, err := p.Identity("absent"); err == nil {
+		t.Error("Identity of a missing plugin succeeded")
+	}
+}

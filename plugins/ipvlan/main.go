@@ -9,6 +9,7 @@ import (
 	"github.com/containernetworking/cni/pkg/skel"
 
 	"github.com/netsteer/netsteer/pkg/delegate"
+	"github.com/netsteer/netsteer/pkg/ipam"
 	"github.com/netsteer/netsteer/pkg/leases"
 	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/pluginmain"
@@ -18,11 +19,12 @@ import (
 
 func main() {
 	pluginmain.Prepare("ipvlan")
+	plugins := delegate.FromEnv()
 	p := &Plugin{
 		Masters:   kernelMasters{},
 		Container: kernelContainer{podns.Kernel{Proc: sysctl.FS{Root: "/proc/sys"}}},
-		IPAM:      delegate.FromEnv(),
-		Leases:    leases.HostLocal{Plugins: delegate.FromEnv()},
+		IPAM:      ipam.NodeStatusCache(plugins, plugins.Identity),
+		Leases:    leases.HostLocal{Plugins: plugins},
 		Sysctl:    sysctl.FS{Root: "/proc/sys"},
 		OpenNetns: netns.Open,
 		Ports:     portBook{Dir: "/run/netsteer"},

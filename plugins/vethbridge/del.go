@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/containernetworking/cni/pkg/skel"
 
@@ -12,7 +13,8 @@ import (
 
 // Del is CNI DEL. It needs neither the netns nor prevResult: the host veth
 // is found by its derived name (deleting it removes the container end too)
-// and IPAM releases by container ID and ifname. Network-wide rules stay.
+// and IPAM releases by container ID and ifname. Network-wide rules stay,
+// except in a backend the network no longer uses (RetireOtherBackend).
 func (p *Plugin) Del(args *skel.CmdArgs) error {
 	c, err := p.loadRelease(args)
 	if err != nil {
@@ -32,6 +34,15 @@ func (p *Plugin) del(c *Config, args *skel.CmdArgs) error {
 		steps.Step{Name: "veth", Do: func() error { return p.deleteVeths(names, own) }},
 		steps.Step{Name: "ipam", Do: p.ipam(c).Del},
 		steps.Step{Name: "macspoofchk", Do: func() error { return p.deleteSpoofCheck(c, names) }},
+		steps.Step{Name: "netfilter", Do: func() error {
+			// Best effort: the network's rules in a backend it left are
+			// not the pod's, and a failed DEL would keep the runtime from
+			// removing the pod; the next ADD, DEL or GC tries again.
+			if err := p.Firewall.RetireOtherBackend(c.Network, c.Bridge, c.IPMasqBackend); err != nil {
+				fmt.Fprintf(os.Stderr, "netsteer: %v\n", err)
+			}
+			return nil
+		}},
 	).Do()
 }
 

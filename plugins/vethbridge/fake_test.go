@@ -301,6 +301,10 @@ func (f *fakeFirewall) CheckRules(rs RuleSet) error {
 	return nil
 }
 
+func (f *fakeFirewall) RetireOtherBackend(string, string, string) error {
+	return f.n.failing("RetireOtherBackend")
+}
+
 func (f *fakeFirewall) Usable(backend string, _ bool) (string, error) {
 	return backend, f.n.failing("Usable")
 }

@@ -15,7 +15,8 @@ import (
 // in cni.dev/valid-attachments (absent means none is valid), release the
 // addresses of every such attachment — found by its veth or, when the
 // veth died with its netns, by its IPAM reservation — then let IPAM
-// collect its own. Other networks' veths carry another name in their
+// collect its own. The network's rules in a backend it no longer uses go
+// too. Other networks' veths carry another name in their
 // alias and are never touched.
 func (p *Plugin) GC(args *skel.CmdArgs) error {
 	c, err := LoadRelease(args.StdinData)
@@ -23,7 +24,7 @@ func (p *Plugin) GC(args *skel.CmdArgs) error {
 		return err
 	}
 	stale, errs := p.deleteStaleVeths(c)
-	errs = append(errs, p.collectSpoofChecks(c))
+	errs = append(errs, p.collectSpoofChecks(c), p.Firewall.RetireOtherBackend(c.Network, c.Bridge, c.IPMasqBackend))
 	errs = append(errs, p.ipam(c).GC(c.ValidAttachments, stale))
 	return cnierr.Outcome(errors.Join(errs...))
 }

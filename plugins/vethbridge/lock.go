@@ -91,9 +91,9 @@ func bridgeStamps(bridge string) (netlink.Link, []string, error) {
 }
 
 // recordStamp replaces the bridge's stamp for digest with st, keeping
-// other stamps within IFALIASZ. An alias the operator set is left alone;
+// the other stamps keep accepts within IFALIASZ. An alias the operator set is left alone;
 // the rules are then verified on every ADD.
-func recordStamp(br netlink.Link, digest, st string) error {
+func recordStamp(br netlink.Link, digest, st string, keep func(stamp string) bool) error {
 	alias := br.Attrs().Alias
 	if alias != "" && !strings.HasPrefix(alias, stampPrefix) {
 		return nil
@@ -101,7 +101,7 @@ func recordStamp(br netlink.Link, digest, st string) error {
 	list := []string{st}
 	if rest, ok := strings.CutPrefix(alias, stampPrefix); ok && rest != "" {
 		for _, s := range strings.Split(rest, ",") {
-			if !strings.HasPrefix(s, digest+".") {
+			if !strings.HasPrefix(s, digest+".") && keep(s) {
 				list = append(list, s)
 			}
 		}
@@ -139,7 +139,9 @@ func stampedBridges(self string) ([]string, error) {
 // exactly that many, nothing but our own commits happened since the
 // verification, and the new generation is recorded; otherwise the next
 // ADD verifies once more.
-func ensureStamped(bridge, digest string, apply func() (commits uint32, err error)) error {
+// keep filters the other stamps when the new one is recorded; apply
+// may decide it.
+func ensureStamped(bridge, digest string, apply func() (commits uint32, err error), keep func(stamp string) bool) error {
 	if _, _, ok, err := stampFresh(bridge, digest); err != nil || ok {
 		return err
 	}
@@ -159,7 +161,25 @@ func ensureStamped(bridge, digest string, apply func() (commits uint32, err erro
 	if gen, err = generationAfter(gen, commits); err != nil {
 		return err
 	}
-	return recordStamp(br, digest, ruleStamp(digest, gen))
+	return recordStamp(br, digest, ruleStamp(digest, gen), keep)
+}
+
+// keepStamps drops the bridge's stamps keep refuses.
+func keepStamps(br netlink.Link, keep func(stamp string) bool) error {
+	rest, ok := strings.CutPrefix(br.Attrs().Alias, stampPrefix)
+	if !ok {
+		return nil
+	}
+	var list []string
+	for _, s := range strings.Split(rest, ",") {
+		if s != "" && keep(s) {
+			list = append(list, s)
+		}
+	}
+	if err := netlink.LinkSetAlias(br, stampPrefix+strings.Join(list, ",")); err != nil {
+		return fmt.Errorf("recording rules on bridge %s: %w", br.Attrs().Name, err)
+	}
+	return nil
 }
 
 // stampFresh reads the bridge, the ruleset generation and whether the

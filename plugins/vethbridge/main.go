@@ -8,6 +8,7 @@ import (
 	"github.com/containernetworking/cni/pkg/skel"
 
 	"github.com/netsteer/netsteer/pkg/delegate"
+	"github.com/netsteer/netsteer/pkg/ipam"
 	"github.com/netsteer/netsteer/pkg/leases"
 	"github.com/netsteer/netsteer/pkg/netns"
 	"github.com/netsteer/netsteer/pkg/pluginmain"
@@ -18,13 +19,14 @@ import (
 
 func main() {
 	pluginmain.Prepare("vethbridge")
+	plugins := delegate.FromEnv()
 	p := &Plugin{
 		Host:         kernelHost{},
 		Container:    kernelContainer{podns.Kernel{Proc: sysctl.FS{Root: "/proc/sys"}}},
 		Firewall:     netfilter{},
 		SpoofCheck:   kernelSpoofCheck{},
-		IPAM:         delegate.FromEnv(),
-		Leases:       leases.HostLocal{Plugins: delegate.FromEnv()},
+		IPAM:         ipam.NodeStatusCache(plugins, plugins.Identity),
+		Leases:       leases.HostLocal{Plugins: plugins},
 		Sysctl:       sysctl.FS{Root: "/proc/sys"},
 		PossibleCPUs: func() (int, error) { return rps.PossibleCPUs("/sys") },
 		OpenNetns:    netns.Open,

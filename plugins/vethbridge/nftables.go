@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 
@@ -164,12 +165,39 @@ func (f netfilter) EnsureRules(rs RuleSet) error {
 		return err
 	}
 	backend := f.resolve(rs.Backend, rs.IPv6)
+	retired := false
 	return ensureStamped(s.Bridge, backend[:3]+s.Digest(), func() (uint32, error) {
+		var commits uint32
+		var err error
 		if backend == BackendNFTables {
-			return f.nft.ensure(s)
+			commits, err = f.nft.ensure(s)
+		} else {
+			commits, err = f.ipt.ensure(s, "nat", "filter")
 		}
-		return f.ipt.ensure(s, "nat", "filter")
-	})
+		if err != nil {
+			return commits, err
+		}
+		return f.retireOnAdd(s, backend, commits, &retired)
+	}, func(stamp string) bool { return !retired || stampBackend(stamp) == backend })
+}
+
+// retireOnAdd is ADD's part of retiring (see retire.go), on the slow path
+// under the lock: when the bridge's stamps show another backend, the
+// network's rules there go. A failure there does not fail the ADD, whose
+// own rules are in place: it is reported, and the stamps stay, so the
+// next ADD, DEL or GC tries again.
+func (f netfilter) retireOnAdd(s netrules.Set, backend string, commits uint32, retired *bool) (uint32, error) {
+	_, stamps, err := bridgeStamps(s.Bridge)
+	if err != nil || !leftBehind(stamps, backend) {
+		return commits, err
+	}
+	c, err := f.retire(s.Network, backend)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "netsteer: removing network %s's rules from the %s backend it no longer uses: %v\n", s.Network, otherBackend(backend), err)
+		return commits + c, nil
+	}
+	*retired = true
+	return commits + c, nil
 }
 
 func (f netfilter) CheckRules(rs RuleSet) error {

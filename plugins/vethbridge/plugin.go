@@ -97,6 +97,11 @@ type Firewall interface {
 	// CheckRules names the first difference between the node's rules
 	// and rs.
 	CheckRules(rs RuleSet) error
+	// RetireOtherBackend removes the network's rules from the backend
+	// its config does not resolve to now, when the bridge records that
+	// this backend holds some (auto flipped, or ipMasqBackend changed).
+	// Otherwise it costs one netlink get and changes nothing.
+	RetireOtherBackend(network, bridge, backend string) error
 	// Usable reports which backend the config's choice resolves to for
 	// the family and whether it can manage rules (STATUS). It is cheap
 	// enough to run every few seconds and does not fail while another

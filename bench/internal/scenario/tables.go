@@ -37,6 +37,9 @@ func Tables(r Results, l Labels, preloadRules int) []report.Table {
 	}
 	if r.NFT != nil && len(r.NFT.Points) > 0 {
 		ts = append(ts, nftTables(l, r.NFT)...)
+		if t, ok := backendTable(l, r.Scale, r.NFT.Points); ok {
+			ts = append(ts, t)
+		}
 	}
 	if r.Parallel != nil {
 		ts = append(ts, parallelTable(l, *r.Parallel))

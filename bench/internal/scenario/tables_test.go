@@ -67,3 +67,34 @@ func TestChartHasFourSeriesOverLevels(t *testing.T) {
 		t.Errorf("Render: %v", err)
 	}
 }
+
+func TestBackendTableComparesEachPluginsBackendsAtSharedCounts(t *testing.T) {
+	point := func(n int, ours, upstream float64) LatencyPoint {
+		return LatencyPoint{Attached: n, Sides: [2]LatencySamples{
+			{Add: []float64{ours}, Del: []float64{2 * ours}}, {Add: []float64{upstream}, Del: []float64{2 * upstream}}}}
+	}
+	r := Results{
+		Scale: []LatencyPoint{point(1, 10, 30), point(100, 12, 40), point(500, 14, 60)},
+		NFT:   &NFTResults{Points: []LatencyPoint{point(1, 5, 45), point(500, 7, 90)}},
+	}
+	var got [][]string
+	for _, tbl := range Tables(r, Labels{Ours: "a", Upstream: "b"}, 0) {
+		if strings.Contains(tbl.Title, "nftables backend vs iptables backend") {
+			got = tbl.Rows
+		}
+	}
+	want := [][]string{
+		{"1", "ADD", "5.0", "10.0", "0.50x", "45.0", "30.0", "1.50x"},
+		{"1", "DEL", "10.0", "20.0", "0.50x", "90.0", "60.0", "1.50x"},
+		{"500", "ADD", "7.0", "14.0", "0.50x", "90.0", "60.0", "1.50x"},
+		{"500", "DEL", "14.0", "28.0", "0.50x", "180.0", "120.0", "1.50x"},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("backend table rows %q, want %q", got, want)
+	}
+	for i := range want {
+		if strings.Join(got[i], "|") != strings.Join(want[i], "|") {
+			t.Errorf("row %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+}
