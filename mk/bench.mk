@@ -8,8 +8,9 @@
 #
 # Fails only on errors (plugin failure, duplicate IP, leaked namespace), never
 # on timings. Installs iproute2, iptables and iperf3 with apt when missing and
-# says so (scripts/deps.sh). With -global-rfs (default) the RPS+RFS runs raise
-# the host-wide net.core.rps_sock_flow_entries and restore it afterwards.
+# says so (scripts/deps.sh). Host-wide settings stay as they are: only with
+# BENCH_FLAGS=-global-rfs do the RPS+RFS runs raise net.core.rps_sock_flow_entries
+# (restored afterwards), which RFS needs to steer anything.
 
 BENCH_FLAGS    ?=
 BENCH_MD       ?= $(CURDIR)/BENCHMARKS.md

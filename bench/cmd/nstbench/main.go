@@ -68,7 +68,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.repo, "repo", ".", "git work tree whose commit the report names")
 	fs.StringVar(&o.command, "command", "", "how the benchmark was invoked, for the report (default: the command line)")
 	fs.StringVar(&o.netnsDir, "netns-dir", "/run/netns", "where namespaces are pinned; /run/netns lets `ip netns` see them")
-	fs.BoolVar(&o.globalRFS, "global-rfs", true, "set net.core.rps_sock_flow_entries on the host during RPS+RFS runs and restore it")
+	fs.BoolVar(&o.globalRFS, "global-rfs", false, "set the host-wide net.core.rps_sock_flow_entries during RPS+RFS runs and restore it (off: a shared machine keeps its own value, and RFS steers nothing)")
 	fs.StringVar(&o.only, "only", "", "comma-separated subset of scenarios: startup,datapath,parallel,preload,scale,nftables (default all)")
 	if err := fs.Parse(args); err != nil {
 		return o, err

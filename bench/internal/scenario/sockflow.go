@@ -72,7 +72,7 @@ func (g *SockFlowGuard) Note() string {
 	defer g.mu.Unlock()
 	switch {
 	case !g.Enabled:
-		return "net.core.rps_sock_flow_entries was left alone (-global-rfs=false): RPS+RFS runs had rps_flow_cnt but the host-wide RFS table as found."
+		return "net.core.rps_sock_flow_entries was left alone (run with -global-rfs to raise it): RPS+RFS runs had rps_flow_cnt but the host-wide RFS table as found."
 	case g.touched:
 		return fmt.Sprintf("net.core.rps_sock_flow_entries (initial netns, host-wide) was set to %d during each RPS+RFS run only, and restored to %d after it.", g.Value, g.orig)
 	case g.haveOrig:
