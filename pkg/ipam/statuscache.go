@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/netsteer/netsteer/pkg/runmark"
+
 	current "github.com/containernetworking/cni/pkg/types/100"
 )
 
@@ -128,6 +130,10 @@ func (c StatusCache) remember(record, digest string) {
 	if werr != nil || cerr != nil || os.Chtimes(tmp.Name(), now, now) != nil || os.Rename(tmp.Name(), record) != nil {
 		_ = os.Remove(tmp.Name()) // best effort, as above
 	}
+	// Records of networks that are gone, and temp files of a killed
+	// STATUS, are stale by now: drop them while we are here.
+	runmark.Prune(c.Dir, "ipam-status-", c.TTL, now)
+	runmark.Prune(c.Dir, ".ipam-status-", c.TTL, now)
 }
 
 // forget removes a record. A record that cannot be removed is reported on

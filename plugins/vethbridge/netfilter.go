@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/netsteer/netsteer/pkg/netrules"
+	"github.com/netsteer/netsteer/pkg/runmark"
 )
 
 // iptables is the iptables backend: the adapter that lists chains, runs
@@ -141,6 +142,8 @@ func cachedProbe(paths []string, probe func() error) error {
 		_ = os.WriteFile(mark, nil, 0o600)
 		now := time.Now()
 		_ = os.Chtimes(mark, now, now)
+		// Marks of replaced binaries never match again.
+		runmark.Prune("/run/netsteer", "probe-", probeTTL, now)
 	}
 	return nil
 }
