@@ -88,6 +88,75 @@ func TestVLANTrunk(t *testing.T) {
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("port VLANs %q, want %q", got, tc.want)
 			}
+			// CHECK's model of the table ADD leaves must match the kernel's.
+			if err := s.node.Check(t, s.list, s.conts[0]); err != nil {
+				t.Errorf("CHECK after ADD: %v", err)
+			}
 		})
 	}
+}
+
+// TestCheckPortVLANs changes the pod port's VLANs behind the plugin's back
+// and expects CHECK to name the VLAN; without vlan keys CHECK does not
+// look at VLANs, which also keeps it working on a kernel without bridge
+// VLAN filtering (this suite's native run).
+func TestCheckPortVLANs(t *testing.T) {
+	filters := kernelFiltersVLANs(t)
+	if !filters && os.Getenv("NETSTEER_IN_VM") != "" {
+		t.Fatal("the VM's kernel has no bridge VLAN filtering")
+	}
+	t.Run("no vlan keys: VLANs not compared", func(t *testing.T) {
+		s := newSetup(t, conflist("1.1.0", "novlan", plugin("novlan", []string{"10.58.0.0/24"}, nil)), 1)
+		s.add(t, 0)
+		if filters {
+			port := hostVeths(t, s.node)[0]
+			nstest.Run(t, "bridge", "-n", s.node.Host.Name, "vlan", "add", "dev", port, "vid", "30", "master")
+		}
+		if err := s.node.Check(t, s.list, s.conts[0]); err != nil {
+			t.Fatalf("CHECK without vlan keys: %v", err)
+		}
+	})
+	t.Run("vlanTrunk: drift named", func(t *testing.T) {
+		if !filters {
+			t.Skip("this kernel has no bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING); `make test-netns-vm` runs this test on a kernel that has it")
+		}
+		keys := map[string]any{"vlanTrunk": []map[string]int{{"minID": 10, "maxID": 11}}}
+		s := newSetup(t, conflist("1.1.0", "trunk", plugin("trunk", []string{"10.58.0.0/24"}, keys)), 1)
+		s.add(t, 0)
+		port := hostVeths(t, s.node)[0]
+		if err := s.node.Check(t, s.list, s.conts[0]); err != nil {
+			t.Fatalf("CHECK after ADD: %v", err)
+		}
+		bridge := func(args ...string) {
+			t.Helper()
+			nstest.Run(t, append([]string{"bridge", "-n", s.node.Host.Name, "vlan"}, args...)...)
+		}
+		for _, step := range []struct {
+			change, restore []string
+			want            string
+		}{
+			{[]string{"del", "dev", port, "vid", "11", "master"},
+				[]string{"add", "dev", port, "vid", "11", "master"},
+				"host veth " + port + ": VLAN 11 missing, want tagged"},
+			{[]string{"add", "dev", port, "vid", "30", "master"},
+				[]string{"del", "dev", port, "vid", "30", "master"},
+				"host veth " + port + ": VLAN 30 (tagged) is not in the config"},
+			{[]string{"add", "dev", port, "vid", "10", "untagged", "master"},
+				[]string{"add", "dev", port, "vid", "10", "master"},
+				"host veth " + port + ": VLAN 10 is untagged, want tagged"},
+			{[]string{"add", "dev", port, "vid", "11", "pvid", "master"},
+				[]string{"add", "dev", port, "vid", "1", "pvid", "untagged", "master"},
+				"host veth " + port + ": VLAN 1 is untagged, want pvid untagged"},
+		} {
+			bridge(step.change...)
+			err := s.node.Check(t, s.list, s.conts[0])
+			if err == nil || !strings.Contains(err.Error(), step.want) {
+				t.Errorf("after bridge vlan %s: CHECK = %v, want it to mention %q", strings.Join(step.change, " "), err, step.want)
+			}
+			bridge(step.restore...)
+			if err := s.node.Check(t, s.list, s.conts[0]); err != nil {
+				t.Fatalf("after bridge vlan %s: CHECK = %v, want it to pass", strings.Join(step.restore, " "), err)
+			}
+		}
+	})
 }

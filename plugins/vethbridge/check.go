@@ -30,7 +30,7 @@ func (p *Plugin) check(c *Config, args *skel.CmdArgs, target *netns.NS) error {
 		return err
 	}
 	for _, check := range []func(*Config, *skel.CmdArgs) error{
-		p.checkHostVeth,
+		p.checkHostVeth, p.checkPortVLANs,
 		func(c *Config, args *skel.CmdArgs) error { return p.checkContainer(c, args, target) },
 		p.checkSpoofCheck, p.checkForwarding, p.checkRules, p.checkIPAM,
 	} {
@@ -64,6 +64,24 @@ func (p *Plugin) checkHostVeth(c *Config, args *skel.CmdArgs) error {
 		if want.FlowCount > 0 && got.FlowCount != want.FlowCount {
 			return fmt.Errorf("host veth %s %s: rps_flow_cnt is %d, want %d", name, q, got.FlowCount, want.FlowCount)
 		}
+	}
+	return nil
+}
+
+// checkPortVLANs compares the host veth's VLAN table with the one ADD
+// programmed. Without vlan or vlanTrunk ADD programs none, and a kernel
+// without bridge VLAN filtering has none to read, so nothing is read.
+func (p *Plugin) checkPortVLANs(c *Config, args *skel.CmdArgs) error {
+	if !c.vlanFiltering() {
+		return nil
+	}
+	name := hostVethName(c.Network, args.ContainerID, args.IfName)
+	t, err := p.Host.PortVLANs(name)
+	if err != nil {
+		return fmt.Errorf("host veth %s VLANs: %w", name, c.vlanRefusal(err))
+	}
+	if err := diffPortVLANs(c.portVLANs().table(t.DefaultPVID), byVID(t.VLANs)); err != nil {
+		return fmt.Errorf("host veth %s: %w", name, err)
 	}
 	return nil
 }

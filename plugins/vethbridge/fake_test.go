@@ -40,7 +40,8 @@ type fakeNode struct {
 	hostProc string                               // the host's /proc/sys, a temp dir
 	ipam     *ipamtest.Fake
 	rules    map[string]bool
-	spoof    map[string]string // macspoofchk: port → "network mac"
+	spoof    map[string]string            // macspoofchk: port → "network mac"
+	vlans    map[string]map[int]vlanFlags // bridge port → VLAN ID → flags
 	fail     map[string]error
 }
 
@@ -57,7 +58,7 @@ func newFakeNode(t *testing.T, netnsPaths ...string) *fakeNode {
 	n := &fakeNode{
 		links: map[string]HostVeth{}, bridges: map[string][]netip.Prefix{},
 		netns: map[string]map[string]ContainerState{},
-		rules: map[string]bool{}, spoof: map[string]string{}, fail: map[string]error{}, sysctls: podnstest.Fresh(netnsPaths...),
+		rules: map[string]bool{}, spoof: map[string]string{}, vlans: map[string]map[int]vlanFlags{}, fail: map[string]error{}, sysctls: podnstest.Fresh(netnsPaths...),
 	}
 	n.ipam = ipamtest.New("10.22.0.0/16")
 	n.ipam.Fail = n.fail // one failure table for the whole world
@@ -113,6 +114,11 @@ func (n *fakeNode) String() string {
 	for port, r := range n.spoof {
 		lines = append(lines, "spoofchk "+port+" "+r)
 	}
+	for port, vs := range n.vlans {
+		for id, f := range vs {
+			lines = append(lines, fmt.Sprintf("vlan %s %d %s", port, id, f))
+		}
+	}
 	_ = filepath.WalkDir(n.hostProc, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			b, _ := os.ReadFile(p)
@@ -148,6 +154,7 @@ func (h *fakeHost) AddVeth(spec VethSpec) (Link, Link, error) {
 		}
 	}
 	h.n.links[spec.Host] = HostVeth{Name: spec.Host, Alias: spec.Alias, Master: spec.Bridge}
+	h.n.setPortVLANs(spec.Host, spec.VLANs)
 	links[spec.Container] = ContainerState{MAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}}
 	// The failure comes after creation: the step half-ran, DEL must clean it.
 	if err := h.n.failing("AddVeth"); err != nil {
@@ -168,6 +175,7 @@ func (h *fakeHost) DeleteLink(name, own string) error {
 		return err
 	}
 	delete(h.n.links, name)
+	delete(h.n.vlans, name)
 	// Deleting one end of a veth deletes its peer, wherever it is.
 	if _, id, ifname, ok := parseAlias(v.Alias); ok {
 		for path, links := range h.n.netns {
@@ -228,6 +236,45 @@ func (h *fakeHost) InspectVeth(name string) (HostVeth, error) {
 		return HostVeth{}, errors.New("link not found")
 	}
 	return v, nil
+}
+
+// fakeDefaultPVID is every fake bridge's vlan_default_pvid.
+const fakeDefaultPVID = 1
+
+// setPortVLANs programs a new port as a kernel with bridge VLAN filtering
+// does: every port starts with the bridge's default PVID (whether or not
+// the bridge filters), and re-adding a VLAN sets its flags anew.
+func (n *fakeNode) setPortVLANs(port string, p PortVLANs) {
+	vs := map[int]vlanFlags{fakeDefaultPVID: {PVID: true, Untagged: true}}
+	if p.Flush {
+		vs = map[int]vlanFlags{}
+	}
+	for _, v := range p.Set {
+		for id := v.Min; id <= v.Max; id++ {
+			for other, f := range vs {
+				if v.PVID {
+					f.PVID = false
+					vs[other] = f
+				}
+			}
+			vs[id] = vlanFlags{PVID: v.PVID, Untagged: v.Untagged}
+		}
+	}
+	n.vlans[port] = vs
+}
+
+func (h *fakeHost) PortVLANs(name string) (PortVLANTable, error) {
+	if err := h.n.failing("PortVLANs"); err != nil {
+		return PortVLANTable{}, err
+	}
+	if _, ok := h.n.links[name]; !ok {
+		return PortVLANTable{}, errors.New("link not found")
+	}
+	t := PortVLANTable{DefaultPVID: fakeDefaultPVID}
+	for id, f := range h.n.vlans[name] {
+		t.VLANs = append(t.VLANs, PortVLAN{Min: id, Max: id, PVID: f.PVID, Untagged: f.Untagged})
+	}
+	return t, nil
 }
 
 type fakeContainer struct{ n *fakeNode }

@@ -53,12 +53,9 @@ func setPortVLANs(port netlink.Link, p PortVLANs) error {
 // flushPortVLANs removes every VLAN of port. Equivalent to:
 // bridge vlan del dev $port vid $vid master (for each)
 func flushPortVLANs(port netlink.Link) error {
-	infos, err := nlx.RetryDump(func() ([]*nl.BridgeVlanInfo, error) {
-		all, err := netlink.BridgeVlanList()
-		return all[int32(port.Attrs().Index)], err
-	})
+	infos, err := portVLANInfos(port)
 	if err != nil {
-		return fmt.Errorf("listing bridge VLANs: %w", err)
+		return err
 	}
 	for _, info := range infos {
 		if err := netlink.BridgeVlanDel(port, info.Vid, false, false, false, true); err != nil {
@@ -66,4 +63,45 @@ func flushPortVLANs(port netlink.Link) error {
 		}
 	}
 	return nil
+}
+
+func (kernelHost) PortVLANs(name string) (PortVLANTable, error) {
+	l, err := netlink.LinkByName(name)
+	if err != nil {
+		return PortVLANTable{}, err
+	}
+	var t PortVLANTable
+	if idx := l.Attrs().MasterIndex; idx != 0 {
+		m, err := netlink.LinkByIndex(idx)
+		if err != nil {
+			return PortVLANTable{}, fmt.Errorf("bridge of %s: %w", name, err)
+		}
+		if br, ok := m.(*netlink.Bridge); ok {
+			if !hasVLANFiltering(br) {
+				return PortVLANTable{}, errNoVLANFiltering
+			}
+			t.DefaultPVID = int(*br.VlanDefaultPVID)
+		}
+	}
+	infos, err := portVLANInfos(l)
+	if err != nil {
+		return PortVLANTable{}, err
+	}
+	for _, info := range infos {
+		t.VLANs = append(t.VLANs, PortVLAN{Min: int(info.Vid), Max: int(info.Vid), PVID: info.PortVID(), Untagged: info.EngressUntag()})
+	}
+	return t, nil
+}
+
+// portVLANInfos lists port's VLANs, one per ID (the dump is not
+// compressed into ranges). Equivalent to: bridge vlan show dev $port
+func portVLANInfos(port netlink.Link) ([]*nl.BridgeVlanInfo, error) {
+	infos, err := nlx.RetryDump(func() ([]*nl.BridgeVlanInfo, error) {
+		all, err := netlink.BridgeVlanList()
+		return all[int32(port.Attrs().Index)], err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing bridge VLANs: %w", err)
+	}
+	return infos, nil
 }

@@ -65,6 +65,10 @@ type HostNet interface {
 	Attachments() ([]HostVeth, error)
 	// InspectVeth reports a host veth's bridge, alias and rx queue settings.
 	InspectVeth(name string) (HostVeth, error)
+	// PortVLANs reports the VLAN table of the bridge port called name
+	// and its bridge's default PVID; errNoVLANFiltering when the kernel
+	// has no bridge VLAN filtering. Equivalent to: bridge vlan show dev $name
+	PortVLANs(name string) (PortVLANTable, error)
 	// NodeAddrs lists the addresses of this namespace, except link-local
 	// ones, with the name of the link holding each. Equivalent to: ip addr show
 	NodeAddrs() ([]netconf.LinkAddr, error)

@@ -199,32 +199,38 @@ func TestCheckNamesFirstDrift(t *testing.T) {
 		}, "POSTROUTING"},
 		{"reservation gone", func(n *fakeNode) { delete(n.ipam.Reserved, "c1/eth0") }, "IPAM CHECK"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			n := newFakeNode(t, "/run/netns/c1")
-			n.ipam.Attachment = "c1/eth0"
-			p := n.plugin()
-			a, err := add(t, p, cmdArgs("c1", "/run/netns/c1"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			tc.tamper(n)
-			args := cmdArgs("c1", "/run/netns/c1")
-			args.StdinData = withPrevResult(t, testConf, a)
-			c, err := p.load(args)
-			if err != nil {
-				t.Fatal(err)
-			}
-			err = p.check(c, args, fakeNS(args))
-			if tc.want == "" {
-				if err != nil {
-					t.Fatalf("CHECK after a clean ADD: %v", err)
-				}
-				return
-			}
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Fatalf("CHECK error = %v, want it to mention %q", err, tc.want)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { wantCheck(t, testConf, tc.tamper, tc.want) })
+	}
+}
+
+// wantCheck runs ADD with conf on a fake node, lets tamper change the
+// node, and expects CHECK to pass (want "") or to fail mentioning want.
+func wantCheck(t *testing.T, conf string, tamper func(*fakeNode), want string) {
+	t.Helper()
+	n := newFakeNode(t, "/run/netns/c1")
+	n.ipam.Attachment = "c1/eth0"
+	p := n.plugin()
+	args := cmdArgs("c1", "/run/netns/c1")
+	args.StdinData = []byte(conf)
+	a, err := add(t, p, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tamper(n)
+	args.StdinData = withPrevResult(t, conf, a)
+	c, err := p.load(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = p.check(c, args, fakeNS(args))
+	if want == "" {
+		if err != nil {
+			t.Fatalf("CHECK after a clean ADD: %v", err)
+		}
+		return
+	}
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("CHECK error = %v, want it to mention %q", err, want)
 	}
 }
 

@@ -183,3 +183,91 @@ func (c *Config) vlanRefusal(err error) error {
 	return types.NewError(types.ErrUnsupportedField,
 		fmt.Sprintf("config key %q (value %s) needs bridge VLAN filtering, and %v", key, value, err), "")
 }
+
+// PortVLANTable is a bridge port's VLAN table as the kernel reports it.
+// Equivalent to: bridge vlan show dev $port
+type PortVLANTable struct {
+	// VLANs lists the port's VLANs, one entry per ID.
+	VLANs []PortVLAN
+	// DefaultPVID is the bridge's vlan_default_pvid, which the kernel
+	// gives every new port (0: none).
+	DefaultPVID int
+}
+
+// vlanFlags is one VLAN's flags on a port.
+type vlanFlags struct{ PVID, Untagged bool }
+
+func (f vlanFlags) String() string {
+	s := "tagged"
+	if f.Untagged {
+		s = "untagged"
+	}
+	if f.PVID {
+		s = "pvid " + s
+	}
+	return s
+}
+
+// byVID expands ranges into one entry per VLAN ID.
+func byVID(vs []PortVLAN) map[int]vlanFlags {
+	m := map[int]vlanFlags{}
+	for _, v := range vs {
+		for id := v.Min; id <= v.Max; id++ {
+			m[id] = vlanFlags{PVID: v.PVID, Untagged: v.Untagged}
+		}
+	}
+	return m
+}
+
+// table is the VLAN table ADD leaves on a new port of a bridge whose
+// vlan_default_pvid is defaultPVID: the kernel's default entry (PVID,
+// untagged) unless flushed, then each of Set in order. As in the kernel,
+// adding a VLAN the port has replaces its flags, and a port has at most
+// one PVID.
+func (p PortVLANs) table(defaultPVID int) map[int]vlanFlags {
+	m := map[int]vlanFlags{}
+	if !p.Flush && defaultPVID != 0 {
+		m[defaultPVID] = vlanFlags{PVID: true, Untagged: true}
+	}
+	for _, v := range p.Set {
+		for id := v.Min; id <= v.Max; id++ {
+			if v.PVID {
+				for other, f := range m {
+					f.PVID = false
+					m[other] = f
+				}
+			}
+			m[id] = vlanFlags{PVID: v.PVID, Untagged: v.Untagged}
+		}
+	}
+	return m
+}
+
+// diffPortVLANs names the first difference, by VLAN ID, between a port's
+// VLAN table and the one its config wants: a missing VLAN, a VLAN with
+// other flags (PVID, untagged), or a VLAN the config does not have.
+func diffPortVLANs(want, got map[int]vlanFlags) error {
+	ids := make([]int, 0, len(want)+len(got))
+	for id := range want {
+		ids = append(ids, id)
+	}
+	for id := range got {
+		if _, ok := want[id]; !ok {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		w, inWant := want[id]
+		g, inGot := got[id]
+		switch {
+		case !inGot:
+			return fmt.Errorf("VLAN %d missing, want %s", id, w)
+		case !inWant:
+			return fmt.Errorf("VLAN %d (%s) is not in the config", id, g)
+		case w != g:
+			return fmt.Errorf("VLAN %d is %s, want %s", id, g, w)
+		}
+	}
+	return nil
+}

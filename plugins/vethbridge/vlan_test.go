@@ -125,3 +125,104 @@ func TestVLANRefusalNamesTheKey(t *testing.T) {
 		}
 	}
 }
+
+func TestPortVLANsTable(t *testing.T) {
+	for _, tc := range []struct {
+		extra       string
+		defaultPVID int
+		want        string
+	}{
+		{`"vlanTrunk": []`, 1, "1 pvid untagged"},
+		{`"vlanTrunk": []`, 0, ""},
+		{`"vlan": 100`, 1, "100 pvid untagged"},
+		{`"vlan": 100, "preserveDefaultVlan": true`, 1, "1 untagged, 100 pvid untagged"},
+		{`"vlan": 100, "preserveDefaultVlan": true`, 7, "7 untagged, 100 pvid untagged"},
+		{`"vlanTrunk": [{"id": 20}, {"minID": 10, "maxID": 11}]`, 1, "1 pvid untagged, 10 tagged, 11 tagged, 20 tagged"},
+		{`"vlanTrunk": [{"id": 20}], "preserveDefaultVlan": true`, 7, "1 pvid untagged, 7 untagged, 20 tagged"},
+		{`"vlan": 5, "vlanTrunk": [{"id": 1}], "preserveDefaultVlan": true`, 1, "1 tagged, 5 pvid untagged"},
+	} {
+		t.Run(fmt.Sprintf("%s/default=%d", tc.extra, tc.defaultPVID), func(t *testing.T) {
+			c, err := Load(conf(tc.extra), "", 4)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := renderVLANTable(c.portVLANs().table(tc.defaultPVID)); got != tc.want {
+				t.Errorf("table = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func renderVLANTable(m map[int]vlanFlags) string {
+	var ids []int
+	for id := range m {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	var out []string
+	for _, id := range ids {
+		out = append(out, fmt.Sprintf("%d %s", id, m[id]))
+	}
+	return strings.Join(out, ", ")
+}
+
+func TestDiffPortVLANs(t *testing.T) {
+	access := vlanFlags{PVID: true, Untagged: true}
+	tagged := vlanFlags{}
+	want := map[int]vlanFlags{1: access, 10: tagged, 20: tagged}
+	for _, tc := range []struct {
+		name string
+		got  map[int]vlanFlags
+		err  string
+	}{
+		{"same", map[int]vlanFlags{1: access, 10: tagged, 20: tagged}, ""},
+		{"missing", map[int]vlanFlags{1: access, 20: tagged}, "VLAN 10 missing, want tagged"},
+		{"all missing", map[int]vlanFlags{}, "VLAN 1 missing, want pvid untagged"},
+		{"pvid moved", map[int]vlanFlags{1: {Untagged: true}, 10: {PVID: true}, 20: tagged}, "VLAN 1 is untagged, want pvid untagged"},
+		{"untagged", map[int]vlanFlags{1: access, 10: {Untagged: true}, 20: tagged}, "VLAN 10 is untagged, want tagged"},
+		{"extra", map[int]vlanFlags{1: access, 10: tagged, 15: tagged, 20: tagged}, "VLAN 15 (tagged) is not in the config"},
+		{"first by ID", map[int]vlanFlags{1: access, 5: tagged, 10: tagged}, "VLAN 5 (tagged) is not in the config"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := diffPortVLANs(want, tc.got)
+			if tc.err == "" {
+				if err != nil {
+					t.Fatalf("diff = %v, want none", err)
+				}
+				return
+			}
+			if err == nil || err.Error() != tc.err {
+				t.Fatalf("diff = %v, want %q", err, tc.err)
+			}
+		})
+	}
+}
+
+func TestCheckComparesPortVLANs(t *testing.T) {
+	trunkConf := strings.Replace(testConf, `"ipMasq": true,`, `"ipMasq": true, "vlanTrunk": [{"minID": 10, "maxID": 11}],`, 1)
+	port := hostVethName("unit", "c1", "eth0")
+	for _, tc := range []struct {
+		name   string
+		conf   string
+		tamper func(n *fakeNode)
+		want   string
+	}{
+		{"untouched", trunkConf, func(*fakeNode) {}, ""},
+		{"trunk VLAN removed", trunkConf, func(n *fakeNode) { delete(n.vlans[port], 11) },
+			"host veth " + port + ": VLAN 11 missing, want tagged"},
+		{"trunk VLAN untagged", trunkConf, func(n *fakeNode) { n.vlans[port][10] = vlanFlags{Untagged: true} },
+			"host veth " + port + ": VLAN 10 is untagged, want tagged"},
+		{"native VLAN lost its PVID", trunkConf, func(n *fakeNode) { n.vlans[port][1] = vlanFlags{Untagged: true} },
+			"host veth " + port + ": VLAN 1 is untagged, want pvid untagged"},
+		{"VLAN added", trunkConf, func(n *fakeNode) { n.vlans[port][30] = vlanFlags{} },
+			"host veth " + port + ": VLAN 30 (tagged) is not in the config"},
+		{"kernel without VLAN filtering", trunkConf, func(n *fakeNode) { n.fail["PortVLANs"] = errNoVLANFiltering },
+			`config key "vlanTrunk" (value [10 11]) needs bridge VLAN filtering`},
+		// Without vlan keys CHECK reads no VLANs, so neither a changed
+		// table nor a kernel that cannot report one fails it.
+		{"no vlan keys, VLAN added", testConf, func(n *fakeNode) { n.vlans[port][30] = vlanFlags{} }, ""},
+		{"no vlan keys, no VLAN filtering", testConf, func(n *fakeNode) { n.fail["PortVLANs"] = errNoVLANFiltering }, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) { wantCheck(t, tc.conf, tc.tamper, tc.want) })
+	}
+}
