@@ -27,13 +27,13 @@ bench-tools: ## install iproute2, iptables and iperf3 for the benchmarks when mi
 
 bench: build bench-tools ## full side-by-side benchmark against upstream bridge: BENCHMARKS.md (root, ~5-8 min)
 	@echo "==> bench: full run, writing $(BENCH_MD) and $(BENCH_PNG)"
-	$(BIN)/nstbench $(BENCH_COMMON) -md $(BENCH_MD) -png $(BENCH_PNG) -command "make bench" $(BENCH_FLAGS)
+	scripts/private-run.sh $(BIN)/nstbench $(BENCH_COMMON) -md $(BENCH_MD) -png $(BENCH_PNG) -command "make bench" $(BENCH_FLAGS)
 
 # bench-quick prints its tables; its report and plot go to a temp dir that
 # is removed afterwards (BENCH_QUICK_KEEP=1 keeps it and says where).
 bench-quick: build bench-tools ## the benchmark at CI sizes into a fresh /tmp dir (root, < 2 min)
 	@out=$$(mktemp -d /tmp/nst-bench-quick.XXXXXX) && \
 	echo "==> bench-quick: CI sizes, report in $$out" && \
-	$(BIN)/nstbench $(BENCH_COMMON) -quick -md $$out/BENCHMARKS.md -png $$out/latency.png \
+	scripts/private-run.sh $(BIN)/nstbench $(BENCH_COMMON) -quick -md $$out/BENCHMARKS.md -png $$out/latency.png \
 		-command "make bench-quick" $(BENCH_FLAGS); rc=$$?; \
 	if [ -n "$(BENCH_QUICK_KEEP)" ]; then echo "==> kept $$out"; else rm -rf "$$out"; fi; exit $$rc

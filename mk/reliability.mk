@@ -28,9 +28,9 @@ test-reliability: build ## vethbridge crash, fault, concurrency, hostile-input a
 	@scripts/deps.sh ip=iproute2 iptables=iptables ip6tables=iptables iptables-save=iptables nft=nftables ping=iputils-ping
 	@scripts/require-root.sh reliability
 	@echo "==> reliability: kill -9 during ADD/DEL, faults, reboot+GC, 100 pods in parallel, hostile input (timeout $(RELIABILITY_TIMEOUT))"
-	$(GO) test -count=1 -tags integration -p 1 -v -timeout $(RELIABILITY_TIMEOUT) ./integration/reliability/
+	scripts/private-run.sh $(GO) test -count=1 -tags integration -p 1 -v -timeout $(RELIABILITY_TIMEOUT) ./integration/reliability/
 	@echo "==> reliability, ipMasqBackend nftables: kill -9 during a first ADD, concurrent first ADDs, faults"
-	NST_IPMASQ_BACKEND=nftables $(GO) test -count=1 -tags integration -p 1 -v -timeout $(RELIABILITY_TIMEOUT) \
+	NST_IPMASQ_BACKEND=nftables scripts/private-run.sh $(GO) test -count=1 -tags integration -p 1 -v -timeout $(RELIABILITY_TIMEOUT) \
 		-run 'TestAddKilledAtAnyPointThenDel|TestFirstAddsRaceOnAFreshNode|TestFaults' ./integration/reliability/
 
 # fuzz-targets runs every target for $(1); a crash fails the target and
