@@ -93,40 +93,67 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	for _, e := range strings.Split(extra, ",") {
-		if e = strings.TrimSpace(e); e == "" {
-			continue
-		}
-		p, err := netip.ParsePrefix(e)
-		if err != nil || p.Masked() != p || p.Bits() == 0 {
-			return o, fmt.Errorf("-no-masquerade-extra %q: want masked, non-default CIDRs such as 10.96.0.0/12", e)
-		}
-		nm.Extra = append(nm.Extra, p)
-	}
-	if nm.Bits4 < 0 || nm.Bits4 > 32 || (nm.Bits4 > 0 && nm.Bits4 < 8) {
-		return o, fmt.Errorf("-cluster-prefix %d: want 8 to 32", nm.Bits4)
-	}
-	if nm.Bits6 < 0 || nm.Bits6 > 128 || (nm.Bits6 > 0 && nm.Bits6 < 16) {
-		return o, fmt.Errorf("-cluster-prefix6 %d: want 16 to 128", nm.Bits6)
-	}
-	if nm.Bits4 > 0 || nm.Bits6 > 0 {
-		o.noMasq = &nm
-	} else if len(nm.Extra) > 0 {
-		return o, errors.New("-no-masquerade-extra needs -cluster-prefix or -cluster-prefix6")
-	}
 	if fs.NArg() != 0 {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if bins != "" {
 		o.binaries = strings.Split(bins, ",")
 	}
+	var err error
+	if o.noMasq, err = noMasqueradeFlags(nm, extra); err != nil {
+		return o, err
+	}
+	return o, checkOptions(o)
+}
+
+// noMasqueradeFlags checks the -cluster-prefix flags and the extra CIDRs:
+// nil when no cluster prefix is set ({{.NoMasqueradeCIDRs}} unused).
+func noMasqueradeFlags(nm podroutes.NoMasq, extra string) (*podroutes.NoMasq, error) {
+	var err error
+	if nm.Extra, err = extraCIDRs(extra); err != nil {
+		return nil, err
+	}
+	if nm.Bits4 < 0 || nm.Bits4 > 32 || (nm.Bits4 > 0 && nm.Bits4 < 8) {
+		return nil, fmt.Errorf("-cluster-prefix %d: want 8 to 32", nm.Bits4)
+	}
+	if nm.Bits6 < 0 || nm.Bits6 > 128 || (nm.Bits6 > 0 && nm.Bits6 < 16) {
+		return nil, fmt.Errorf("-cluster-prefix6 %d: want 16 to 128", nm.Bits6)
+	}
+	if nm.Bits4 > 0 || nm.Bits6 > 0 {
+		return &nm, nil
+	}
+	if len(nm.Extra) > 0 {
+		return nil, errors.New("-no-masquerade-extra needs -cluster-prefix or -cluster-prefix6")
+	}
+	return nil, nil
+}
+
+// extraCIDRs parses -no-masquerade-extra: masked, non-default CIDRs.
+func extraCIDRs(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, e := range strings.Split(list, ",") {
+		if e = strings.TrimSpace(e); e == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(e)
+		if err != nil || p.Masked() != p || p.Bits() == 0 {
+			return nil, fmt.Errorf("-no-masquerade-extra %q: want masked, non-default CIDRs such as 10.96.0.0/12", e)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// checkOptions refuses a missing pod CIDR source and a conflist name
+// that is not a plain file name.
+func checkOptions(o options) error {
 	if o.podCIDR == "" && o.node == "" {
-		return o, errors.New("need -pod-cidr (NETSTEER_POD_CIDR) or -node (NODE_NAME)")
+		return errors.New("need -pod-cidr (NETSTEER_POD_CIDR) or -node (NODE_NAME)")
 	}
 	if o.confName != filepath.Base(o.confName) || !strings.HasSuffix(o.confName, ".conflist") {
-		return o, fmt.Errorf("-conf-name %q must be a plain file name ending in .conflist", o.confName)
+		return fmt.Errorf("-conf-name %q must be a plain file name ending in .conflist", o.confName)
 	}
-	return o, nil
+	return nil
 }
 
 // envInt reads an integer default from the environment; a value that is
@@ -136,11 +163,10 @@ func envInt(getenv func(string) string, key string) int {
 	if v == "" {
 		return 0
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		return -1
+	if n, err := strconv.Atoi(v); err == nil {
+		return n
 	}
-	return n
+	return -1
 }
 
 // run does the install: binaries first, the conflist last.

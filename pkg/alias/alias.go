@@ -8,6 +8,7 @@ package alias
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"slices"
 	"strings"
 
 	"github.com/netsteer/netsteer/pkg/cnierr"
@@ -27,11 +28,8 @@ func Attachment(network, containerID, ifname string) string {
 // one with an empty or extra field.
 func Parse(alias string) (network, containerID, ifname string, ok bool) {
 	rest, found := strings.CutPrefix(alias, Prefix)
-	if !found {
-		return "", "", "", false
-	}
 	parts := strings.Split(rest, ":")
-	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+	if !found || len(parts) != 3 || slices.Contains(parts, "") {
 		return "", "", "", false
 	}
 	return parts[0], parts[1], parts[2], true

@@ -46,18 +46,29 @@ func (HostLocal) Holders(plugin string, conf []byte, network string) ([]types.GC
 		if !e.Type().IsRegular() || !isHostLocalReservation(e.Name()) {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if os.IsNotExist(err) {
-			continue // released while we listed
-		}
+		a, ok, err := readReservation(dir, e.Name())
 		if err != nil {
-			return nil, fmt.Errorf("reading host-local reservation %s: %w", e.Name(), err)
+			return nil, err
 		}
-		if id, ifname, ok := parseHostLocalReservation(string(b)); ok {
-			out = append(out, types.GCAttachment{ContainerID: id, IfName: ifname})
+		if ok {
+			out = append(out, a)
 		}
 	}
 	return out, nil
+}
+
+// readReservation reads one reservation file of host-local's store; ok
+// is false when it was released while we listed or names no attachment.
+func readReservation(dir, name string) (a types.GCAttachment, ok bool, err error) {
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if os.IsNotExist(err) {
+		return a, false, nil
+	}
+	if err != nil {
+		return a, false, fmt.Errorf("reading host-local reservation %s: %w", name, err)
+	}
+	id, ifname, ok := parseHostLocalReservation(string(b))
+	return types.GCAttachment{ContainerID: id, IfName: ifname}, ok, nil
 }
 
 // Release runs the IPAM plugin's DEL as if for attachment a: GC's own

@@ -71,26 +71,35 @@ func ParseNFTJSON(out []byte) (NFTState, error) {
 	}
 	for _, obj := range doc.Nftables {
 		for kind, raw := range obj {
-			var o struct {
-				Name, Table, Chain, Comment string
-				Elem                        []json.RawMessage
-			}
-			if err := json.Unmarshal(raw, &o); err != nil {
-				return st, fmt.Errorf("parsing nft %s: %w", kind, err)
-			}
-			switch kind {
-			case "table":
-				st.Exists = o.Name == Table
-			case "chain":
-				st.Chains[o.Name] = []string{}
-			case "rule":
-				st.Chains[o.Chain] = append(st.Chains[o.Chain], o.Comment)
-			case "set", "map":
-				st.Elems[o.Name] = parseElems(o.Elem)
+			if err := st.add(kind, raw); err != nil {
+				return st, err
 			}
 		}
 	}
 	return st, nil
+}
+
+// add records one object of the listing: our table, a chain, a rule's
+// comment, a set's or map's elements; other kinds are not ours to read.
+func (st *NFTState) add(kind string, raw json.RawMessage) error {
+	var o struct {
+		Name, Table, Chain, Comment string
+		Elem                        []json.RawMessage
+	}
+	if err := json.Unmarshal(raw, &o); err != nil {
+		return fmt.Errorf("parsing nft %s: %w", kind, err)
+	}
+	switch kind {
+	case "table":
+		st.Exists = o.Name == Table
+	case "chain":
+		st.Chains[o.Name] = []string{}
+	case "rule":
+		st.Chains[o.Chain] = append(st.Chains[o.Chain], o.Comment)
+	case "set", "map":
+		st.Elems[o.Name] = parseElems(o.Elem)
+	}
+	return nil
 }
 
 func parseElems(elems []json.RawMessage) map[string]string {

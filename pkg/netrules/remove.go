@@ -18,35 +18,48 @@ import (
 func PlanIPTablesRemoval(network string, listings map[string]Listing) Plan {
 	p := Plan{input: map[string][]string{}}
 	for _, t := range (Set{Network: network}).tables(nil) {
-		l, ok := listings[t.name]
-		if !ok {
-			continue
-		}
-		var dels, drops []string
-		chains := []string{t.target}
-		for _, r := range l.Rules[t.builtin] {
-			_, target, jump := strings.Cut(r, " -j ")
-			owner, ours := commentOf(r)
-			if !jump || !ours || owner != network || !strings.HasPrefix(target, "NSTR-") || target == OutChain {
-				continue
-			}
-			p.Missing = append(p.Missing, fmt.Sprintf("%s rule %q should not exist", t.name, r))
-			dels = append(dels, "-D"+strings.TrimPrefix(r, "-A"))
-			if !slices.Contains(chains, target) {
-				chains = append(chains, target)
-			}
-		}
-		for _, c := range chains {
-			if l.Exists[c] {
-				p.Missing = append(p.Missing, fmt.Sprintf("%s chain %s should not exist", t.name, c))
-				drops = append(drops, "-F "+c, "-X "+c)
-			}
-		}
-		if len(dels)+len(drops) > 0 {
-			p.input[t.name] = slices.Concat(dels, drops)
+		if l, ok := listings[t.name]; ok {
+			p.removeFromTable(t, l, network)
 		}
 	}
 	return p
+}
+
+// removeFromTable plans the removal of the network's jumps from t's
+// built-in chain, then of the chains they reach and of its chain of the
+// current naming.
+func (p *Plan) removeFromTable(t table, l Listing, network string) {
+	var dels, drops []string
+	chains := []string{t.target}
+	for _, r := range l.Rules[t.builtin] {
+		target, ok := networkJump(r, network)
+		if !ok {
+			continue
+		}
+		p.Missing = append(p.Missing, fmt.Sprintf("%s rule %q should not exist", t.name, r))
+		dels = append(dels, "-D"+strings.TrimPrefix(r, "-A"))
+		if !slices.Contains(chains, target) {
+			chains = append(chains, target)
+		}
+	}
+	for _, c := range chains {
+		if l.Exists[c] {
+			p.Missing = append(p.Missing, fmt.Sprintf("%s chain %s should not exist", t.name, c))
+			drops = append(drops, "-F "+c, "-X "+c)
+		}
+	}
+	if len(dels)+len(drops) > 0 {
+		p.input[t.name] = slices.Concat(dels, drops)
+	}
+}
+
+// networkJump is the chain rule r jumps to when r is one of network's
+// jumps: its comment names the network and its target is a chain of ours
+// other than the shared NSTR-OUT.
+func networkJump(r, network string) (string, bool) {
+	_, target, jump := strings.Cut(r, " -j ")
+	owner, ours := commentOf(r)
+	return target, jump && ours && owner == network && strings.HasPrefix(target, "NSTR-") && target != OutChain
 }
 
 // PlanNFTRemoval removes the network from our table: every map element

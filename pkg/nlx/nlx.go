@@ -19,12 +19,9 @@ import (
 
 // RetryDump retries a netlink dump the kernel interrupted because the
 // table changed under it (NLM_F_DUMP_INTR); concurrent ADDs make that common.
-func RetryDump[T any](dump func() ([]T, error)) ([]T, error) {
-	var err error
+func RetryDump[T any](dump func() ([]T, error)) (out []T, err error) {
 	for range 5 {
-		var out []T
-		out, err = dump()
-		if !errors.Is(err, netlink.ErrDumpInterrupted) {
+		if out, err = dump(); !errors.Is(err, netlink.ErrDumpInterrupted) {
 			return out, err
 		}
 	}
@@ -34,15 +31,30 @@ func RetryDump[T any](dump func() ([]T, error)) ([]T, error) {
 // DeleteLink deletes a link by name in the current netns; an absent link
 // is success. Equivalent to: ip link del $name
 func DeleteLink(name string) error {
+	l, err := FindLink(name)
+	if l == nil || err != nil {
+		return err
+	}
+	return DelLink(l)
+}
+
+// FindLink is the link called name in the current netns, or nil when
+// there is none.
+func FindLink(name string) (netlink.Link, error) {
 	l, err := netlink.LinkByName(name)
 	if IsNotFound(err) {
-		return nil
+		return nil, nil
 	}
 	if err != nil {
-		return fmt.Errorf("looking up %s: %w", name, err)
+		return nil, fmt.Errorf("looking up %s: %w", name, err)
 	}
+	return l, nil
+}
+
+// DelLink deletes l; a link already gone is success.
+func DelLink(l netlink.Link) error {
 	if err := netlink.LinkDel(l); err != nil && !errors.Is(err, unix.ENODEV) {
-		return fmt.Errorf("deleting %s: %w", name, err)
+		return fmt.Errorf("deleting %s: %w", l.Attrs().Name, err)
 	}
 	return nil
 }
@@ -72,11 +84,8 @@ func IPNet(p netip.Prefix) *net.IPNet {
 func HasLink(target *netns.NS, ifname string) (bool, error) {
 	found := false
 	err := target.Do(func() error {
-		_, err := netlink.LinkByName(ifname)
-		if IsNotFound(err) {
-			return nil
-		}
-		found = err == nil
+		l, err := FindLink(ifname)
+		found = l != nil
 		return err
 	})
 	return found, err

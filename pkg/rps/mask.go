@@ -151,15 +151,7 @@ func isList(s string) bool {
 }
 
 func isShortDecimal(s string) bool {
-	if s == "" || len(s) > maxListDigits {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
+	return s != "" && len(s) <= maxListDigits && strings.Trim(s, "0123456789") == ""
 }
 
 // parseList parses "0-3,8"; the returned error is a reason for ParseError.

@@ -8,7 +8,6 @@ import (
 
 	current "github.com/containernetworking/cni/pkg/types/100"
 	"github.com/vishvananda/netlink"
-	"golang.org/x/sys/unix"
 
 	"github.com/netsteer/netsteer/pkg/alias"
 	"github.com/netsteer/netsteer/pkg/netns"
@@ -137,7 +136,7 @@ func replaceIPVlan(name, want string) error {
 	if err := alias.Claim(name, l.Attrs().Alias, want); err != nil {
 		return err
 	}
-	return delLink(l)
+	return nlx.DelLink(l)
 }
 
 // deleteIPVlan deletes the ipvlan called name in the current netns when
@@ -151,29 +150,16 @@ func deleteIPVlan(name string, owner LinkOwner) error {
 	if have != owner.Alias && !(owner.Unaliased && have == "") {
 		return nil
 	}
-	return delLink(l)
+	return nlx.DelLink(l)
 }
 
 // lookupIPVlan is the ipvlan called name in the current netns, or nil.
 func lookupIPVlan(name string) (netlink.Link, error) {
-	l, err := netlink.LinkByName(name)
-	if nlx.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("looking up %s: %w", name, err)
-	}
-	if l.Type() != "ipvlan" {
-		return nil, nil
+	l, err := nlx.FindLink(name)
+	if l == nil || err != nil || l.Type() != "ipvlan" {
+		return nil, err
 	}
 	return l, nil
-}
-
-func delLink(l netlink.Link) error {
-	if err := netlink.LinkDel(l); err != nil && !errors.Is(err, unix.ENODEV) {
-		return fmt.Errorf("deleting %s: %w", l.Attrs().Name, err)
-	}
-	return nil
 }
 
 func (c kernelContainer) Configure(target *netns.NS, ifname string, res *current.Result) error {

@@ -160,20 +160,14 @@ func (kernelHost) DeleteLink(name, own string) error { return deleteOwnedLink(na
 // deleteOwnedLink deletes the link called name unless it carries an alias
 // other than want (alias.Claim). Equivalent to: ip link del $name
 func deleteOwnedLink(name, want string) error {
-	l, err := netlink.LinkByName(name)
-	if nlx.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("looking up %s: %w", name, err)
+	l, err := nlx.FindLink(name)
+	if l == nil || err != nil {
+		return err
 	}
 	if err := alias.Claim(name, l.Attrs().Alias, want); err != nil {
 		return err
 	}
-	if err := netlink.LinkDel(l); err != nil && !errors.Is(err, unix.ENODEV) {
-		return fmt.Errorf("deleting %s: %w", name, err)
-	}
-	return nil
+	return nlx.DelLink(l)
 }
 
 func (kernelHost) SetRPS(dev string, s rps.Settings) error {
@@ -292,11 +286,8 @@ func (kernelHost) NodeAddrs() ([]netconf.LinkAddr, error) {
 }
 
 func (kernelHost) LinkKind(name string) (string, error) {
-	l, err := netlink.LinkByName(name)
-	if nlx.IsNotFound(err) {
-		return "", nil
-	}
-	if err != nil {
+	l, err := nlx.FindLink(name)
+	if l == nil || err != nil {
 		return "", err
 	}
 	return l.Type(), nil

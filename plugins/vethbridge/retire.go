@@ -81,17 +81,9 @@ func (f netfilter) RetireOtherBackend(network, bridge, backend string) error {
 	if backend != "" && backend != BackendIPTables && backend != BackendNFTables {
 		return nil // ADD refuses such a config, so it never made rules
 	}
-	_, stamps, err := bridgeStamps(bridge)
-	var missing netlink.LinkNotFoundError
-	if errors.As(err, &missing) {
-		return nil // the stamps died with the bridge; ADD makes a new one
-	}
-	if err != nil {
-		return err
-	}
 	chosen := f.resolve(backend, false)
-	if !leftBehind(stamps, chosen) {
-		return nil
+	if left, err := retiring(bridge, chosen); !left || err != nil {
+		return err
 	}
 	unlock, err := lockRules()
 	if err != nil {
@@ -106,6 +98,18 @@ func (f netfilter) RetireOtherBackend(network, bridge, backend string) error {
 		return fmt.Errorf("removing network %s's rules from the %s backend it no longer uses: %w", network, otherBackend(chosen), err)
 	}
 	return keepStamps(br, func(s string) bool { return stampBackend(s) == chosen })
+}
+
+// retiring reports whether the bridge's stamps show rules of the network
+// in the backend other than chosen: one netlink get. A bridge that is
+// gone took its stamps along, and ADD starts afresh.
+func retiring(bridge, chosen string) (bool, error) {
+	_, stamps, err := bridgeStamps(bridge)
+	var missing netlink.LinkNotFoundError
+	if errors.As(err, &missing) {
+		return false, nil
+	}
+	return err == nil && leftBehind(stamps, chosen), err
 }
 
 func otherBackend(b string) string {

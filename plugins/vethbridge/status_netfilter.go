@@ -40,8 +40,5 @@ func ipamFamilies(raw []byte) (v4, v6 bool) {
 			v4, v6 = v4 || p.Addr().Unmap().Is4(), v6 || !p.Addr().Unmap().Is4()
 		}
 	}
-	if !v4 && !v6 {
-		v4 = true
-	}
-	return v4, v6
+	return v4 || !v6, v6 // none declared: IPv4
 }
