@@ -104,7 +104,7 @@ func TestCnitool(t *testing.T) {
 // TestKubernetesTemplate renders conf/kubernetes' conflist template for a
 // node's pod CIDR, as netsteer-install and containerd's conf_template do,
 // and runs it (vethbridge chained with portmap). The DaemonSet's ConfigMap
-// must carry the same template.
+// must carry the same template but for noMasqueradeCIDRs.
 func TestKubernetesTemplate(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join(nstest.RepoRoot(t), "conf", "kubernetes", "10-netsteer.conflist.tmpl"))
 	if err != nil {
@@ -114,8 +114,17 @@ func TestKubernetesTemplate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if embedded := configMapTemplate(string(ds)); embedded != string(raw) {
-		t.Errorf("daemonset.yaml's ConfigMap template differs from 10-netsteer.conflist.tmpl:\n%s", embedded)
+	// One deliberate difference: the ConfigMap has the installer derive
+	// noMasqueradeCIDRs from the cluster (containerd's conf_template,
+	// which the .tmpl also serves, has no such field).
+	derived := `"noMasqueradeCIDRs": {{.NoMasqueradeCIDRs}},`
+	literal := `"noMasqueradeCIDRs": ["10.244.0.0/16", "10.96.0.0/12"],`
+	embedded := configMapTemplate(string(ds))
+	if !strings.Contains(embedded, derived) || !strings.Contains(string(raw), literal) {
+		t.Errorf("want the ConfigMap to carry %s where 10-netsteer.conflist.tmpl has %s", derived, literal)
+	}
+	if embedded = strings.Replace(embedded, derived, literal, 1); embedded != string(raw) {
+		t.Errorf("daemonset.yaml's ConfigMap template differs from 10-netsteer.conflist.tmpl beyond noMasqueradeCIDRs:\n%s", embedded)
 	}
 	var b strings.Builder
 	if err := template.Must(template.New("conf").Parse(string(raw))).Execute(&b, map[string]string{"PodCIDR": "10.244.1.0/24"}); err != nil {
