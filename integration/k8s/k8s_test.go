@@ -416,6 +416,7 @@ func TestNode(t *testing.T) {
 	})
 
 	step("ClusterIP from a pod", func(t *testing.T) {
+		n.waitServing(t, client.ip, "http://"+echoSvc+"/")
 		seen := map[string]bool{}
 		for i := 0; i < 20 && len(seen) < len(echoPods); i++ {
 			body, err := n.getFromPod(client.ip, "http://"+echoSvc+"/")
@@ -436,6 +437,7 @@ func TestNode(t *testing.T) {
 	})
 
 	step("hairpin: a pod through its own Service", func(t *testing.T) {
+		n.waitServing(t, client.ip, "http://"+clientSvc+"/")
 		body, err := n.getFromPod(client.ip, "http://"+clientSvc+"/")
 		if err != nil {
 			t.Fatal(err)
@@ -619,4 +621,18 @@ func readRepo(t *testing.T, rel string) string {
 		t.Fatal(err)
 	}
 	return string(data)
+}
+
+// waitServing waits until url answers from the pod at ip from: kube-proxy
+// programs a new Service's endpoints a moment after the API server has
+// them, and until then its rules refuse the connection.
+func (n *node) waitServing(t *testing.T, from, url string) {
+	t.Helper()
+	err := waitFor("Service "+url+" answering", 2*time.Minute, nil, func() (bool, error) {
+		_, err := n.getFromPod(from, url)
+		return err == nil, err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
