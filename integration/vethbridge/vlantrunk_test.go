@@ -118,7 +118,7 @@ func TestCheckPortVLANs(t *testing.T) {
 	})
 	t.Run("vlanTrunk: drift named", func(t *testing.T) {
 		if !filters {
-			t.Skip("this kernel has no bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING); `make test-netns-vm` runs this test on a kernel that has it")
+			t.Skip("this kernel has no bridge VLAN filtering (CONFIG_BRIDGE_VLAN_FILTERING); `make test-vethbridge-vm` runs this test on a kernel that has it")
 		}
 		keys := map[string]any{"vlanTrunk": []map[string]int{{"minID": 10, "maxID": 11}}}
 		s := newSetup(t, conflist("1.1.0", "trunk", plugin("trunk", []string{"10.58.0.0/24"}, keys)), 1)
