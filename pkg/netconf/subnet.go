@@ -57,6 +57,31 @@ type LinkAddr struct {
 	Addr netip.Addr
 }
 
+// Families is the address families a check needs the node's addresses
+// of. Listing one family only matters on a busy node: every host veth
+// holds an IPv6 link-local address, so a dump of both families grows with
+// the pods while an IPv4 one does not.
+type Families struct{ V4, V6 bool }
+
+// With is f plus the family of a.
+func (f Families) With(a netip.Addr) Families {
+	if a.Unmap().Is4() {
+		f.V4 = true
+	} else {
+		f.V6 = true
+	}
+	return f
+}
+
+// FamiliesOf is the families of the subnets.
+func FamiliesOf(subnets []KeyedPrefix) Families {
+	var f Families
+	for _, s := range subnets {
+		f = f.With(s.Prefix.Addr())
+	}
+	return f
+}
+
 // ValidatePodSubnet checks a pod subnet named by config key: code 7 naming
 // key and subnet when PodSubnetProblem finds something, or when the subnet
 // contains one of the node's own addresses on a link other than ownLink (the
@@ -164,6 +189,12 @@ func ValidateIPAMSubnets(config []byte, node []LinkAddr, ownLink string) error {
 	if err != nil {
 		return err
 	}
+	return ValidateSubnets(subnets, node, ownLink)
+}
+
+// ValidateSubnets checks each subnet with ValidatePodSubnet; node and
+// ownLink as there.
+func ValidateSubnets(subnets []KeyedPrefix, node []LinkAddr, ownLink string) error {
 	for _, s := range subnets {
 		if err := ValidatePodSubnet(s.Key, s.Prefix, node, ownLink); err != nil {
 			return err

@@ -116,3 +116,23 @@ func FuzzPodSubnetProblem(f *testing.F) {
 		}
 	})
 }
+
+// TestFamiliesOf: the node's addresses are listed only in the families
+// the subnets use; an IPv4-mapped IPv6 prefix counts as IPv4.
+func TestFamiliesOf(t *testing.T) {
+	kp := func(s string) KeyedPrefix { return KeyedPrefix{Key: "k", Prefix: netip.MustParsePrefix(s)} }
+	for _, tc := range []struct {
+		subnets []KeyedPrefix
+		want    Families
+	}{
+		{nil, Families{}},
+		{[]KeyedPrefix{kp("10.1.0.0/24")}, Families{V4: true}},
+		{[]KeyedPrefix{kp("fd00::/64")}, Families{V6: true}},
+		{[]KeyedPrefix{kp("::ffff:10.1.0.0/120")}, Families{V4: true}},
+		{[]KeyedPrefix{kp("fd00::/64"), kp("10.1.0.0/24")}, Families{V4: true, V6: true}},
+	} {
+		if got := FamiliesOf(tc.subnets); got != tc.want {
+			t.Errorf("FamiliesOf(%v) = %+v, want %+v", tc.subnets, got, tc.want)
+		}
+	}
+}

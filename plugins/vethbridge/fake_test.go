@@ -367,13 +367,23 @@ func (n *fakeNode) openNetns(path string) (*netns.NS, error) {
 	return &netns.NS{Path: path}, nil
 }
 
-// NodeAddrs reports the fake's bridge addresses and the node's own
-// uplink "nstup", which holds 192.0.2.10.
-func (h *fakeHost) NodeAddrs() ([]netconf.LinkAddr, error) {
-	out := []netconf.LinkAddr{{Link: "lo", Addr: netip.MustParseAddr("127.0.0.1")}, {Link: "nstup", Addr: netip.MustParseAddr("192.0.2.10")}}
+// NodeAddrs reports those of the fake's bridge addresses and of the
+// node's own uplink "nstup" (192.0.2.10, 2001:db8:ff::10) in fams.
+func (h *fakeHost) NodeAddrs(fams netconf.Families) ([]netconf.LinkAddr, error) {
+	all := []netconf.LinkAddr{
+		{Link: "lo", Addr: netip.MustParseAddr("127.0.0.1")},
+		{Link: "nstup", Addr: netip.MustParseAddr("192.0.2.10")},
+		{Link: "nstup", Addr: netip.MustParseAddr("2001:db8:ff::10")},
+	}
 	for name, addrs := range h.n.bridges {
 		for _, a := range addrs {
-			out = append(out, netconf.LinkAddr{Link: name, Addr: a.Addr()})
+			all = append(all, netconf.LinkAddr{Link: name, Addr: a.Addr()})
+		}
+	}
+	var out []netconf.LinkAddr
+	for _, a := range all {
+		if f := (netconf.Families{}).With(a.Addr); (f.V4 && fams.V4) || (f.V6 && fams.V6) {
+			out = append(out, a)
 		}
 	}
 	return out, nil

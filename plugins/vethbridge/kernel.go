@@ -250,8 +250,17 @@ func (kernelHost) InspectVeth(name string) (HostVeth, error) {
 	return v, err
 }
 
-func (kernelHost) NodeAddrs() ([]netconf.LinkAddr, error) {
-	addrs, err := nlx.RetryDump(func() ([]netlink.Addr, error) { return netlink.AddrList(nil, netlink.FAMILY_ALL) })
+func (kernelHost) NodeAddrs(fams netconf.Families) ([]netconf.LinkAddr, error) {
+	family := netlink.FAMILY_ALL
+	switch {
+	case !fams.V4 && !fams.V6:
+		return nil, nil
+	case !fams.V6:
+		family = netlink.FAMILY_V4
+	case !fams.V4:
+		family = netlink.FAMILY_V6
+	}
+	addrs, err := nlx.RetryDump(func() ([]netlink.Addr, error) { return netlink.AddrList(nil, family) })
 	if errors.Is(err, netlink.ErrDumpInterrupted) {
 		// Concurrent ADDs keep changing the table (each new veth gets an
 		// IPv6 link-local address); the addresses that matter here, of

@@ -69,9 +69,10 @@ type HostNet interface {
 	// and its bridge's default PVID; errNoVLANFiltering when the kernel
 	// has no bridge VLAN filtering. Equivalent to: bridge vlan show dev $name
 	PortVLANs(name string) (PortVLANTable, error)
-	// NodeAddrs lists the addresses of this namespace, except link-local
-	// ones, with the name of the link holding each. Equivalent to: ip addr show
-	NodeAddrs() ([]netconf.LinkAddr, error)
+	// NodeAddrs lists the addresses of this namespace in the families
+	// fams names, except link-local ones, with the name of the link holding
+	// each. Equivalent to: ip -4 addr show (-6 for IPv6)
+	NodeAddrs(fams netconf.Families) ([]netconf.LinkAddr, error)
 	// LinkKind reports the kind of the link called name ("bridge",
 	// "veth", "device", ...), or "" when there is none.
 	LinkKind(name string) (string, error)

@@ -32,11 +32,15 @@ func (p *Plugin) refuseEarly(c *Config, args *skel.CmdArgs) error {
 	if kind != "" && kind != "bridge" {
 		return cnierr.InvalidConfig("bridge", c.Bridge, fmt.Sprintf("a %s link of that name exists; it is not a bridge", kind))
 	}
-	node, err := p.Host.NodeAddrs()
+	subnets, err := netconf.IPAMSubnets(c.Raw)
+	if err != nil {
+		return err
+	}
+	node, err := p.Host.NodeAddrs(netconf.FamiliesOf(subnets))
 	if err != nil {
 		return cnierr.Wrap(cnierr.Kernel, fmt.Errorf("listing the node's addresses: %w", err))
 	}
-	return netconf.ValidateIPAMSubnets(c.Raw, node, c.Bridge)
+	return netconf.ValidateSubnets(subnets, node, c.Bridge)
 }
 
 // checkAllocated refuses what IPAM handed out when it could not be checked
@@ -44,18 +48,15 @@ func (p *Plugin) refuseEarly(c *Config, args *skel.CmdArgs) error {
 // subnets become masquerade and forward rules, so they must pass the same
 // test as configured ones.
 func (a *attachment) checkAllocated(res *current.Result) error {
-	node, err := a.p.Host.NodeAddrs()
+	var allocated []netconf.KeyedPrefix
+	for _, ip := range res.IPs {
+		if pfx, ok := nlx.Prefix(ip.Address); ok {
+			allocated = append(allocated, netconf.KeyedPrefix{Key: "ipam (allocated address)", Prefix: pfx})
+		}
+	}
+	node, err := a.p.Host.NodeAddrs(netconf.FamiliesOf(allocated))
 	if err != nil {
 		return fmt.Errorf("listing the node's addresses: %w", err)
 	}
-	for _, ip := range res.IPs {
-		pfx, ok := nlx.Prefix(ip.Address)
-		if !ok {
-			continue
-		}
-		if err := netconf.ValidatePodSubnet("ipam (allocated address)", pfx, node, a.c.Bridge); err != nil {
-			return err
-		}
-	}
-	return nil
+	return netconf.ValidateSubnets(allocated, node, a.c.Bridge)
 }

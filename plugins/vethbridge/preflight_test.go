@@ -33,6 +33,12 @@ func TestRefuseEarly(t *testing.T) {
 				return strings.Replace(c, `"ipam": {"type": "fake"}`, `"ipam": {"type": "fake", "subnet": "192.0.2.0/24"}`, 1)
 			},
 			code: types.ErrInvalidNetworkConfig, want: []string{"ipam.subnet", "192.0.2.0/24", "192.0.2.10 on nstup"}},
+		{name: "IPv6 range holds the node's address",
+			edit: func(c string) string {
+				return strings.Replace(c, `"ipam": {"type": "fake"}`,
+					`"ipam": {"type": "fake", "ranges": [[{"subnet": "10.1.0.0/24"}], [{"subnet": "2001:db8:ff::/64"}]]}`, 1)
+			},
+			code: types.ErrInvalidNetworkConfig, want: []string{"ipam.ranges[1][0].subnet", "2001:db8:ff::/64", "2001:db8:ff::10 on nstup"}},
 		{name: "inherited key read-only on the host",
 			prep: func(n *fakeNode) {
 				if err := os.Chmod(filepath.Join(n.hostProc, "net/ipv4/tcp_keepalive_intvl"), 0o444); err != nil {
