@@ -112,6 +112,30 @@ func Together(name string, list ...Step) Step {
 	}}
 }
 
+// FirstError runs checks at the same time and returns the error of the
+// first one, in list order, that failed: the same answer as running them
+// one after another and stopping at the first failure, in the time of the
+// slowest. Only for checks that change nothing (ADD's refusals): all of
+// them run even when an earlier one fails.
+func FirstError(checks ...func() error) error {
+	errs := make([]error, len(checks))
+	var wg sync.WaitGroup
+	for i, check := range checks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = check()
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Failed lists the names of the failed steps in err, outermost first, so
 // "setup: veth: …" gives ["setup", "veth"].
 func Failed(err error) []string {

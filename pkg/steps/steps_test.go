@@ -129,3 +129,37 @@ func TestRunnerObservesEachStepAndRollback(t *testing.T) {
 		})
 	}
 }
+
+// TestFirstError: every check runs, and the answer is the error of the
+// first failing check in list order, whichever finished first.
+func TestFirstError(t *testing.T) {
+	first, second := errors.New("first"), errors.New("second")
+	var mu sync.Mutex
+	ran := 0
+	check := func(err error, wait chan struct{}) func() error {
+		return func() error {
+			if wait != nil {
+				<-wait
+			}
+			mu.Lock()
+			ran++
+			mu.Unlock()
+			return err
+		}
+	}
+	release := make(chan struct{})
+	slowFirst := check(first, release)
+	fastSecond := func() error { defer close(release); return check(second, nil)() }
+	if err := FirstError(check(nil, nil), slowFirst, fastSecond, check(nil, nil)); err != first {
+		t.Errorf("FirstError = %v, want %v (the first failure in list order, though it finished last)", err, first)
+	}
+	if ran != 4 {
+		t.Errorf("%d checks ran, want all 4", ran)
+	}
+	if err := FirstError(check(nil, nil), check(nil, nil)); err != nil {
+		t.Errorf("FirstError of passing checks = %v, want nil", err)
+	}
+	if err := FirstError(); err != nil {
+		t.Errorf("FirstError() = %v, want nil", err)
+	}
+}

@@ -45,11 +45,7 @@ func (p *Plugin) Add(args *skel.CmdArgs) error {
 // addIn is ADD with CNI_NETNS open: the refusals that change nothing, then
 // the steps, then the result in the config's version.
 func (p *Plugin) addIn(c *Config, args *skel.CmdArgs, target *netns.NS) error {
-	if err := p.refuseEarly(c, args); err != nil { // issue 9: before any side effect
-		return err
-	}
-	exists, err := p.Container.HasLink(target, args.IfName)
-	if err := netconf.IfNameFree(args, exists, err); err != nil {
+	if err := p.refuseEarly(c, args, target); err != nil { // issue 9: before any side effect
 		return err
 	}
 	a, err := p.add(c, args, target)

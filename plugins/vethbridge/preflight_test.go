@@ -39,6 +39,13 @@ func TestRefuseEarly(t *testing.T) {
 					`"ipam": {"type": "fake", "ranges": [[{"subnet": "10.1.0.0/24"}], [{"subnet": "2001:db8:ff::/64"}]]}`, 1)
 			},
 			code: types.ErrInvalidNetworkConfig, want: []string{"ipam.ranges[1][0].subnet", "2001:db8:ff::/64", "2001:db8:ff::10 on nstup"}},
+		{name: "CNI_IFNAME exists in the pod",
+			prep: func(n *fakeNode) { n.netns["/run/netns/c1"]["eth0"] = ContainerState{} },
+			code: types.ErrInvalidEnvironmentVariables, want: []string{"CNI_IFNAME", "eth0", "already exists"}},
+		{name: "two refusals: the first in order answers",
+			edit: func(c string) string { return strings.Replace(c, `"bridge": "nstbr0"`, `"bridge": "nstup"`, 1) },
+			prep: func(n *fakeNode) { n.netns["/run/netns/c1"]["eth0"] = ContainerState{} },
+			code: types.ErrInvalidNetworkConfig, want: []string{`"bridge"`, "nstup", "not a bridge"}},
 		{name: "inherited key read-only on the host",
 			prep: func(n *fakeNode) {
 				if err := os.Chmod(filepath.Join(n.hostProc, "net/ipv4/tcp_keepalive_intvl"), 0o444); err != nil {
@@ -70,7 +77,7 @@ func TestRefuseEarly(t *testing.T) {
 				t.Fatalf("Load: %v", err)
 			}
 			before := n.String()
-			err = p.refuseEarly(c, args)
+			err = p.refuseEarly(c, args, fakeNS(args))
 			verbtest.Refused(t, err, tc.code, tc.want, before, n.String())
 		})
 	}
