@@ -6,6 +6,8 @@
 #
 # Needs root. Installs containerd and runc (apt) when missing and says so. Under
 # CI=true a missing prerequisite fails the run instead of skipping the tests.
+# The test runs under scripts/private-run.sh: the plugins containerd runs keep
+# their node-wide records in a private /run/netsteer, not the machine's.
 
 E2E_DIR     := $(BIN)/e2e
 E2E_PLUGIN  ?= vethbridge
@@ -20,7 +22,7 @@ test-e2e: build e2e-deps e2e-pause-image ## containerd CRI end-to-end tests (roo
 	@echo "==> containerd e2e: $(E2E_PLUGIN) via CRI (go test -tags e2e, timeout $(E2E_TIMEOUT))"
 	cd integration/containerd && NETSTEER_E2E_BIN=$(BIN) NETSTEER_E2E_PLUGIN=$(E2E_PLUGIN) \
 		NETSTEER_E2E_PAUSE_IMAGE=$(E2E_DIR)/nst-pause.tar \
-		$(GO) test -tags e2e -count=1 -p 1 -v -timeout $(E2E_TIMEOUT) -run '$(E2E_RUN)' .
+		$(CURDIR)/scripts/private-run.sh $(GO) test -tags e2e -count=1 -p 1 -v -timeout $(E2E_TIMEOUT) -run '$(E2E_RUN)' .
 	@echo "==> containerd e2e passed"
 
 # e2e-deps refuses to run without root (the test starts containerd, creates
