@@ -73,6 +73,17 @@ func (f Families) With(a netip.Addr) Families {
 	return f
 }
 
+// Within reports whether p lies inside one of subnets: every address of p
+// is an address of that subnet.
+func Within(p netip.Prefix, subnets []KeyedPrefix) bool {
+	for _, s := range subnets {
+		if s.Prefix.Bits() <= p.Bits() && s.Prefix.Contains(p.Addr()) {
+			return true
+		}
+	}
+	return false
+}
+
 // FamiliesOf is the families of the subnets.
 func FamiliesOf(subnets []KeyedPrefix) Families {
 	var f Families

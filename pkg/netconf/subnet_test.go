@@ -136,3 +136,27 @@ func TestFamiliesOf(t *testing.T) {
 		}
 	}
 }
+
+// TestWithin: an allocated prefix inside a configured subnet was checked
+// with it; a wider one or one elsewhere was not.
+func TestWithin(t *testing.T) {
+	subnets := []KeyedPrefix{{Key: "ipam.subnet", Prefix: netip.MustParsePrefix("10.22.0.0/16")}, {Key: "ipam.ranges[1][0].subnet", Prefix: netip.MustParsePrefix("fd00:1::/64")}}
+	for _, tc := range []struct {
+		p    string
+		want bool
+	}{
+		{"10.22.0.5/16", true},
+		{"10.22.3.5/24", true},
+		{"10.22.0.5/8", false},
+		{"10.23.0.5/16", false},
+		{"fd00:1::5/64", true},
+		{"fd00:2::5/64", false},
+	} {
+		if got := Within(netip.MustParsePrefix(tc.p), subnets); got != tc.want {
+			t.Errorf("Within(%s) = %v, want %v", tc.p, got, tc.want)
+		}
+	}
+	if Within(netip.MustParsePrefix("10.22.0.5/16"), nil) {
+		t.Error("Within(_, nil) = true, want false")
+	}
+}

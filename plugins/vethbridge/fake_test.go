@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/containernetworking/cni/pkg/skel"
@@ -43,6 +44,9 @@ type fakeNode struct {
 	spoof    map[string]string            // macspoofchk: port → "network mac"
 	vlans    map[string]map[int]vlanFlags // bridge port → VLAN ID → flags
 	fail     map[string]error
+	// nodeAddrLists counts NodeAddrs calls, which may come from
+	// concurrent checks.
+	nodeAddrLists atomic.Int32
 }
 
 var (
@@ -370,6 +374,7 @@ func (n *fakeNode) openNetns(path string) (*netns.NS, error) {
 // NodeAddrs reports those of the fake's bridge addresses and of the
 // node's own uplink "nstup" (192.0.2.10, 2001:db8:ff::10) in fams.
 func (h *fakeHost) NodeAddrs(fams netconf.Families) ([]netconf.LinkAddr, error) {
+	h.n.nodeAddrLists.Add(1)
 	all := []netconf.LinkAddr{
 		{Link: "lo", Addr: netip.MustParseAddr("127.0.0.1")},
 		{Link: "nstup", Addr: netip.MustParseAddr("192.0.2.10")},

@@ -55,8 +55,8 @@ func (p *Plugin) refuseBridgeName(c *Config) error {
 // addresses (netconf.ValidatePodSubnet).
 func (p *Plugin) refuseNodeSubnets(c *Config) error {
 	subnets, err := netconf.IPAMSubnets(c.Raw)
-	if err != nil {
-		return err
+	if err != nil || len(subnets) == 0 {
+		return err // none declared: checkAllocated checks what IPAM hands out
 	}
 	node, err := p.Host.NodeAddrs(netconf.FamiliesOf(subnets))
 	if err != nil {
@@ -68,17 +68,26 @@ func (p *Plugin) refuseNodeSubnets(c *Config) error {
 // checkAllocated refuses what IPAM handed out when it could not be checked
 // up front (an IPAM plugin whose subnets the config does not show): the
 // subnets become masquerade and forward rules, so they must pass the same
-// test as configured ones.
+// test as configured ones. An address inside a configured subnet was
+// checked with it by refuseEarly; only the others need the node's
+// addresses listed again.
 func (a *attachment) checkAllocated(res *current.Result) error {
-	var allocated []netconf.KeyedPrefix
+	configured, err := netconf.IPAMSubnets(a.c.Raw)
+	if err != nil {
+		return err
+	}
+	var unchecked []netconf.KeyedPrefix
 	for _, ip := range res.IPs {
-		if pfx, ok := nlx.Prefix(ip.Address); ok {
-			allocated = append(allocated, netconf.KeyedPrefix{Key: "ipam (allocated address)", Prefix: pfx})
+		if pfx, ok := nlx.Prefix(ip.Address); ok && !netconf.Within(pfx, configured) {
+			unchecked = append(unchecked, netconf.KeyedPrefix{Key: "ipam (allocated address)", Prefix: pfx})
 		}
 	}
-	node, err := a.p.Host.NodeAddrs(netconf.FamiliesOf(allocated))
+	if len(unchecked) == 0 {
+		return nil
+	}
+	node, err := a.p.Host.NodeAddrs(netconf.FamiliesOf(unchecked))
 	if err != nil {
 		return fmt.Errorf("listing the node's addresses: %w", err)
 	}
-	return netconf.ValidateSubnets(allocated, node, a.c.Bridge)
+	return netconf.ValidateSubnets(unchecked, node, a.c.Bridge)
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,6 +81,64 @@ func TestRefuseEarly(t *testing.T) {
 			before := n.String()
 			err = p.refuseEarly(c, args, fakeNS(args))
 			verbtest.Refused(t, err, tc.code, tc.want, before, n.String())
+		})
+	}
+}
+
+// TestAllocatedAddressesChecked: what IPAM hands out must pass the test
+// configured subnets pass (it becomes masquerade and forward rules), and
+// the node's addresses are listed again only for an address no configured
+// subnet covers.
+func TestAllocatedAddressesChecked(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		ipamConf   string // replaces {"type": "fake"}
+		ipamSubnet string // what the fake IPAM hands out
+		wantErr    []string
+		wantLists  int32 // NodeAddrs calls: refuseEarly's and checkAllocated's
+	}{
+		{name: "undeclared subnet holding the node's address", ipamConf: `{"type": "fake"}`, ipamSubnet: "192.0.2.0/24",
+			wantErr: []string{"ipam (allocated address)", "192.0.2.2/24", "192.0.2.10 on nstup"}, wantLists: 1},
+		{name: "undeclared subnet", ipamConf: `{"type": "fake"}`, ipamSubnet: "10.22.0.0/16", wantLists: 1},
+		{name: "declared subnet: checked up front only", ipamConf: `{"type": "fake", "subnet": "10.22.0.0/16"}`, ipamSubnet: "10.22.0.0/16", wantLists: 1},
+		{name: "address outside the declared subnet", ipamConf: `{"type": "fake", "subnet": "10.23.0.0/16"}`, ipamSubnet: "10.22.0.0/16", wantLists: 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newFakeNode(t, "/run/netns/c1")
+			n.ipam.Subnet = netip.MustParsePrefix(tc.ipamSubnet)
+			n.ipam.Attachment = "c1/eth0"
+			args := cmdArgs("c1", "/run/netns/c1")
+			args.StdinData = []byte(strings.Replace(testConf, `"ipam": {"type": "fake"}`, `"ipam": `+tc.ipamConf, 1))
+			p := n.plugin()
+			c, err := p.load(args)
+			if err != nil {
+				t.Fatalf("load: %v", err)
+			}
+			before := n.perAttachment()
+			if err := p.refuseEarly(c, args, fakeNS(args)); err != nil {
+				t.Fatalf("refuseEarly: %v", err)
+			}
+			_, err = p.add(c, args, fakeNS(args))
+			if tc.wantErr == nil && err != nil {
+				t.Fatalf("ADD: %v", err)
+			}
+			if tc.wantErr != nil {
+				var te *types.Error
+				if !errors.As(err, &te) || te.Code != types.ErrInvalidNetworkConfig {
+					t.Fatalf("ADD = %v, want code 7", err)
+				}
+				for _, w := range tc.wantErr {
+					if !strings.Contains(te.Msg, w) {
+						t.Errorf("message %q does not name %q", te.Msg, w)
+					}
+				}
+				if after := n.perAttachment(); after != before {
+					t.Errorf("refused ADD left per-attachment state:\nbefore:\n%s\nafter:\n%s", before, after)
+				}
+			}
+			if got := n.nodeAddrLists.Load(); got != tc.wantLists {
+				t.Errorf("node addresses listed %d times, want %d", got, tc.wantLists)
+			}
 		})
 	}
 }
