@@ -5,6 +5,7 @@
 package steps
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"sync"
@@ -96,19 +97,16 @@ func Sequence(name string, list ...Step) Step {
 // named by its step.
 func Together(name string, list ...Step) Step {
 	return Step{Name: name, Do: func() error {
-		errs := make([]error, len(list))
-		var wg sync.WaitGroup
+		named := make([]func() error, len(list))
 		for i, s := range list {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			named[i] = func() error {
 				if err := s.Do(); err != nil {
-					errs[i] = &StepError{Step: s.Name, Err: err}
+					return &StepError{Step: s.Name, Err: err}
 				}
-			}()
+				return nil
+			}
 		}
-		wg.Wait()
-		return errors.Join(errs...)
+		return errors.Join(runAll(named)...)
 	}}
 }
 
@@ -118,22 +116,19 @@ func Together(name string, list ...Step) Step {
 // slowest. Only for checks that change nothing (ADD's refusals): all of
 // them run even when an earlier one fails.
 func FirstError(checks ...func() error) error {
-	errs := make([]error, len(checks))
+	return cmp.Or(runAll(checks)...)
+}
+
+// runAll runs fns at the same time, waits for all of them and returns
+// their errors in list order.
+func runAll(fns []func() error) []error {
+	errs := make([]error, len(fns))
 	var wg sync.WaitGroup
-	for i, check := range checks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = check()
-		}()
+	for i, f := range fns {
+		wg.Go(func() { errs[i] = f() })
 	}
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return errs
 }
 
 // Failed lists the names of the failed steps in err, outermost first, so
